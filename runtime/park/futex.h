@@ -1,0 +1,27 @@
+// magpie::park::futex_wait / futex_wake — the two Linux futex calls the
+// parkers sleep on, in one place.
+//
+// Threads: any. The word is a 32-bit atomic shared by waiter and waker; the
+// futex itself gives no memory ordering (the atomic operations around it do).
+
+#ifndef MAGPIE_RUNTIME_PARK_FUTEX_H_
+#define MAGPIE_RUNTIME_PARK_FUTEX_H_
+
+#include <chrono>
+#include <cstdint>
+
+#include "runtime/core/atomic.h"
+
+namespace magpie::park {
+
+// Sleeps while `*word == expected`, for at most `timeout` (negative: no
+// limit). Returns at once if the word differs; may return spuriously.
+void futex_wait(core::Atomic<std::uint32_t>* word, std::uint32_t expected,
+                std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
+
+// Wakes up to `count` threads sleeping on `word`.
+void futex_wake(core::Atomic<std::uint32_t>* word, int count);
+
+}  // namespace magpie::park
+
+#endif  // MAGPIE_RUNTIME_PARK_FUTEX_H_

@@ -1,0 +1,72 @@
+// magpie::park::Parker — puts one thread to sleep until another thread
+// unparks it, with no lost wakeups and no CPU spent while asleep.
+//
+// Ownership: a Parker is shared (Arc<Parker>) between the one thread that
+// parks on it and any number of threads that unpark it; as a waker target
+// (waker_from(Arc<Parker>)) waking it unparks the thread.
+//
+// Threads: park() and park_for() only from the owning thread; unpark() from
+// any thread, any number of times.
+//
+// State machine (one 32-bit word; the parked thread sleeps on it with a
+// futex):
+//
+//   state     | park()                          | unpark()
+//   ----------+---------------------------------+------------------------------
+//   EMPTY     | -> PARKED, sleep until NOTIFIED | -> NOTIFIED
+//   PARKED    | (only the owner parks)          | -> NOTIFIED, futex wake
+//   NOTIFIED  | -> EMPTY, return at once        | stays NOTIFIED (tokens do not
+//             |                                 |  add up: one park consumes all)
+//
+// An unpark() that lands before park() leaves NOTIFIED behind, so the park
+// returns at once: a wake is never lost between "poll answered Pending" and
+// "thread went to sleep". Spurious returns are possible (callers re-check).
+//
+// Memory ordering: unpark() is a release exchange; park() consumes NOTIFIED
+// with an acquire CAS, so everything the unparking thread wrote before
+// unpark() is visible after park() returns.
+
+#ifndef MAGPIE_RUNTIME_PARK_PARKER_H_
+#define MAGPIE_RUNTIME_PARK_PARKER_H_
+
+#include <chrono>
+#include <cstdint>
+
+#include "runtime/core/atomic.h"
+
+namespace magpie::park {
+
+class Parker {
+ public:
+  Parker() = default;
+  Parker(const Parker&) = delete;
+  Parker& operator=(const Parker&) = delete;
+
+  // Blocks until unpark() (possibly one that happened earlier and was not
+  // consumed yet).
+  void park();
+
+  // As park(), but returns after `timeout` at the latest. Returns true when
+  // it consumed an unpark.
+  bool park_for(std::chrono::nanoseconds timeout);
+
+  // Wakes the parked thread, or makes its next park() return at once.
+  void unpark();
+
+  // Waker target: waking unparks.
+  void wake_by_ref() { unpark(); }
+
+ private:
+  static constexpr std::uint32_t kEmpty = 0;
+  static constexpr std::uint32_t kParked = 1;
+  static constexpr std::uint32_t kNotified = 2;
+
+  // Returns true if a pending notification was consumed without sleeping.
+  bool try_consume_notification();
+
+  alignas(core::kCacheLineSize) core::Atomic<std::uint32_t> state_{kEmpty};
+};
+
+}  // namespace magpie::park
+
+#endif  // MAGPIE_RUNTIME_PARK_PARKER_H_
