@@ -1,0 +1,32 @@
+#include "reactor/sys/error.h"
+
+#include <charconv>
+#include <optional>
+#include <string>
+
+#include "absl/strings/cord.h"
+
+namespace magpie::reactor::sys {
+namespace {
+
+// The payload type URL under which errno_status() keeps the errno.
+constexpr std::string_view kErrnoPayloadUrl = "magpie.dev/reactor/errno";
+
+}  // namespace
+
+absl::Status errno_status(int error, std::string_view what) {
+  absl::Status status = absl::ErrnoToStatus(error, what);
+  status.SetPayload(kErrnoPayloadUrl, absl::Cord(std::to_string(error)));
+  return status;
+}
+
+int error_number(const absl::Status& status) {
+  std::optional<absl::Cord> payload = status.GetPayload(kErrnoPayloadUrl);
+  if (!payload.has_value()) return 0;
+  std::string text(*payload);
+  int value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+}  // namespace magpie::reactor::sys

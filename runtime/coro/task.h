@@ -1,0 +1,450 @@
+// magpie::Task<T> — the C++20 coroutine type: async code written with
+// co_await, packaged as a magpie::Future.
+//
+//   magpie::Task<std::size_t> total(Source& src) {
+//     std::size_t n = 0;
+//     while (auto chunk = co_await src.next()) n += chunk->size();  // a Future
+//     co_return n;
+//   }
+//   magpie::Task<void> report(Source& src) {
+//     std::size_t n = co_await total(src);                           // a Task
+//     ...
+//   }
+//   magpie::block_on(report(src));                                   // polled
+//
+// What it is for: a Task is a Future (`using Output = T;`,
+// `Poll<T> poll(Context&)`) whose body is a coroutine. Inside the body,
+// `co_await` takes any magpie::Future (it evaluates to the future's output)
+// and any other Task. It is lazy like a Rust future: nothing runs until the
+// first poll.
+//
+// Ownership: a Task owns its coroutine frame, and through it every frame the
+// body is suspended in (the chain below). Tasks are move-only; destroying a
+// Task destroys its frame whatever its state. `co_await task` consumes the
+// Task: it is empty afterwards, and the awaiting frame owns the child frame
+// until the child finishes. Coroutine parameters are copied into the frame,
+// but references stay references: take parameters by value unless the
+// referent outlives the Task.
+//
+// Threads: one poller at a time (the Future contract, future.h rule 4). The
+// Task may move to another thread between polls (a work-stealing scheduler
+// does exactly that); the body then continues on the new thread. The
+// Context and Waker of each poll are used only during that poll.
+//
+// Memory ordering: no atomics here. Whoever hands a Task from one thread to
+// another (a run queue, block_on's parker) provides the happens-before edge
+// between one poll and the next.
+//
+// The rules (cited below as "rule N"):
+//  1. Lazy: the body starts at the first poll. A Task is still free to move
+//     until then; after that the frame stays put (the Task handle may move,
+//     the frame never does).
+//  2. The chain: the Task being polled (the root) and the Tasks it awaits,
+//     transitively, form a chain that shares one ChainRoot, stored in the
+//     root's promise. Exactly one coroutine of the chain runs at a time, and
+//     only inside the root's poll(). `root_` of every promise in the chain
+//     points at that ChainRoot.
+//  3. Fresh context: a leaf future (a non-Task Future awaited somewhere in the
+//     chain) is only ever polled during a root poll, with that poll's
+//     Context. When it answers Pending the whole chain suspends back to the
+//     poller; the next root poll re-polls that leaf first, directly (not by
+//     walking the chain), with the new Context, and resumes the coroutine
+//     waiting on it only when the leaf is Ready. So the waker the leaf holds
+//     is always the most recent poll's (DESIGN.md §1).
+//  4. Flat stack: control passes from a coroutine to the Task it awaits, and
+//     back when that Task finishes, by symmetric transfer. Compilers do not
+//     always make that a tail call (GCC's sanitizer builds, -O0), so after
+//     kMaxInlineTransfers transfers in a row the transfer goes through the
+//     root poll's trampoline loop instead: the native stack stays bounded
+//     whatever the nesting depth.
+//  5. Innermost first: destroying a Task suspended in a chain destroys the
+//     frames from the innermost up, like stack unwinding (an inner frame may
+//     refer to its caller's locals), in a loop, never recursively.
+//  6. Exceptions: an exception leaving a body is stored in its promise and
+//     rethrown from the awaiting `co_await`; from the root it is rethrown by
+//     poll(), so block_on(task) rethrows it to its caller. An exception from
+//     a leaf's poll is rethrown from the `co_await` on that leaf.
+//  7. A completed Task is never polled again (future.h rule 2): it asserts in
+//     debug builds and aborts otherwise.
+//
+// The root's state machine (ChainRoot::State), states x events:
+//
+//   state     | poll(cx)                    | leaf answers | body finishes  | destroy
+//             |                             | Pending      | (value/throw)  |
+//   ----------+-----------------------------+--------------+----------------+---------
+//   kUnpolled | -> kRunning, start the body | -            | -              | free
+//   kRunning  | never (one poller)          | -> kParked,  | -> kDone,      | never
+//             |                             | poll returns | poll returns   |
+//             |                             | Pending      | Ready/rethrows |
+//   kParked   | re-poll the leaf with cx:   | -            | -              | free the
+//             | Pending: stay, return       |              |                | chain,
+//             | Pending; Ready: -> kRunning,|              |                | innermost
+//             | resume its waiter           |              |                | first
+//   kDone     | contract violation (rule 7) | -            | -              | free
+//
+// Cooperative budget (hook, not implemented): runtime leaf futures will take
+// one unit of a per-poll budget and answer Pending (waking themselves) when
+// it is spent. A Task needs nothing more than treating that Pending like any
+// other: the chain suspends and is polled again. Every leaf poll a Task makes
+// goes through LeafAwaiter::poll_leaf(); a Task-level charge, if one is ever
+// wanted, belongs there.
+//
+// Frame allocation: every frame is allocated by coro_internal::allocate_frame
+// and freed by coro_internal::free_frame (task.cc), the one place where a
+// per-worker recycling allocator will be slotted in (DESIGN.md §2). Frames are
+// aligned to __STDCPP_DEFAULT_NEW_ALIGNMENT__.
+
+#ifndef MAGPIE_RUNTIME_CORO_TASK_H_
+#define MAGPIE_RUNTIME_CORO_TASK_H_
+
+#include <cassert>
+#include <concepts>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "runtime/core/context.h"
+#include "runtime/core/future.h"
+#include "runtime/core/poll.h"
+
+namespace magpie {
+
+template <class T = void>
+class Task;
+
+namespace coro_internal {
+
+// Frame memory; see "Frame allocation" above.
+void* allocate_frame(std::size_t size);
+void free_frame(void* frame, std::size_t size) noexcept;
+
+template <class T>
+inline constexpr bool kIsTask = false;
+template <class U>
+inline constexpr bool kIsTask<Task<U>> = true;
+
+// Re-polls a parked leaf awaiter with the current Context. Returns the
+// coroutine waiting on it once the leaf is Ready (or threw; the awaiter
+// keeps the output or the exception), an empty handle while it is Pending.
+using RepollFn = std::coroutine_handle<> (*)(void* leaf, Context& cx) noexcept;
+
+// The state a chain shares (rule 2). Lives in the root's promise.
+struct ChainRoot {
+  enum class State : std::uint8_t { kUnpolled, kRunning, kParked, kDone };
+
+  // Passes control to `next` (rule 4): as a symmetric transfer, or, after
+  // kMaxInlineTransfers in a row, through the trampoline in poll_root().
+  std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept;
+
+  // Records the leaf awaiter the chain suspends on (rule 3).
+  void park(void* awaiter, RepollFn fn) noexcept {
+    leaf = awaiter;
+    repoll = fn;
+  }
+
+  Context* cx = nullptr;         // This poll's Context; set only in kRunning.
+  std::coroutine_handle<> next;  // The trampoline's next coroutine to resume.
+  void* leaf = nullptr;          // The awaiter the chain is parked on.
+  RepollFn repoll = nullptr;     // Re-polls *leaf.
+  std::uint32_t inline_transfers = 0;  // Since the trampoline last resumed.
+  State state = State::kUnpolled;
+};
+
+enum class [[nodiscard]] RootPoll { kPending, kComplete };
+
+template <class F>
+class LeafAwaiter;
+template <class U>
+class TaskAwaiter;
+
+// The untyped half of every Task's promise: chain links, the stored
+// exception, the chain state (used when this promise is the root), and
+// the await_transform that decides what `co_await x` means.
+class PromiseBase {
+ public:
+  PromiseBase() noexcept : root_(&own_root_) {}
+  PromiseBase(const PromiseBase&) = delete;
+  PromiseBase& operator=(const PromiseBase&) = delete;
+
+  static void* operator new(std::size_t size) { return allocate_frame(size); }
+  static void operator delete(void* frame, std::size_t size) noexcept {
+    free_frame(frame, size);
+  }
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }  // 1
+
+  struct FinalAwaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(
+        std::coroutine_handle<P> self) const noexcept {
+      return self.promise().finish();
+    }
+    void await_resume() const noexcept {}
+  };
+  FinalAwaiter final_suspend() const noexcept { return {}; }
+
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  // `co_await task`: runs the Task as part of this chain (rules 2, 4).
+  template <class U>
+  TaskAwaiter<U> await_transform(Task<U>&& task) noexcept {
+    return TaskAwaiter<U>(*this, task.release());
+  }
+  template <class U>
+  TaskAwaiter<U> await_transform(Task<U>& task) noexcept {
+    return TaskAwaiter<U>(*this, task.release());
+  }
+
+  // `co_await future`: polls the leaf with this root poll's Context (rule 3).
+  // The future is polled in place: an lvalue must outlive the co_await, a
+  // temporary lives until the end of the full expression, across suspension.
+  template <class F>
+    requires Future<std::remove_cvref_t<F>> &&
+             (!kIsTask<std::remove_cvref_t<F>>)
+  LeafAwaiter<std::remove_reference_t<F>> await_transform(F&& future) noexcept {
+    return LeafAwaiter<std::remove_reference_t<F>>(future, *root_);
+  }
+
+  template <class A>
+    requires(!Future<std::remove_cvref_t<A>>)
+  void await_transform(A&&) {
+    static_assert(Future<std::remove_cvref_t<A>>,
+                  "a Task can co_await only magpie::Futures and Tasks: any "
+                  "other awaitable would resume the coroutine outside poll()");
+  }
+
+  // Polls the chain rooted here (this promise's frame is the root).
+  RootPoll poll_root(Context& cx);
+
+  // Destroys `top`'s frame and every frame suspended below it, innermost
+  // first, without recursion (rule 5).
+  static void destroy_chain(PromiseBase& top) noexcept;
+
+ protected:
+  void set_self(std::coroutine_handle<> self) noexcept { self_ = self; }
+  void rethrow_if_failed() {
+    if (exception_) std::rethrow_exception(exception_);
+  }
+
+ private:
+  template <class U>
+  friend class TaskAwaiter;
+
+  // Final suspension: hand control back to the awaiting coroutine, or (the
+  // root) back to poll_root().
+  std::coroutine_handle<> finish() noexcept;
+  // Links `child` below this frame in the chain and transfers to it.
+  std::coroutine_handle<> await_child(PromiseBase& child) noexcept;
+  // Gives up ownership of the finished child; its awaiter frees it.
+  void release_child() noexcept { awaited_ = nullptr; }
+
+  ChainRoot* root_;                  // The chain's state (rule 2).
+  PromiseBase* parent_ = nullptr;    // The awaiting frame; null for a root.
+  PromiseBase* awaited_ = nullptr;   // The child frame this one owns and
+                                     // awaits, while it runs.
+  std::coroutine_handle<> self_;     // This frame.
+  std::exception_ptr exception_;     // What the body threw (rule 6).
+  ChainRoot own_root_;               // Used when this frame is the root.
+};
+
+template <class T>
+class Promise final : public PromiseBase {
+  static_assert(!std::is_reference_v<T>, "Task<T&> is not supported");
+
+ public:
+  Task<T> get_return_object() noexcept;
+
+  template <class U = T>
+    requires std::convertible_to<U&&, T>
+  void return_value(U&& value) {
+    value_.emplace(std::forward<U>(value));
+  }
+
+  // The output, or rethrows what the body threw. Once, after completion.
+  T take_output() {
+    rethrow_if_failed();
+    assert(value_.has_value());
+    return std::move(*value_);
+  }
+
+ private:
+  std::optional<T> value_;
+};
+
+template <>
+class Promise<void> final : public PromiseBase {
+ public:
+  Task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void take_output() { rethrow_if_failed(); }
+};
+
+// The awaiter of `co_await future` for a leaf Future F (rule 3).
+template <class F>
+class LeafAwaiter {
+ public:
+  using Output = FutureOutput<F>;
+
+  LeafAwaiter(F& future, ChainRoot& root) noexcept
+      : future_(&future), root_(&root) {}
+
+  // The first poll happens here: a Ready leaf does not suspend at all.
+  bool await_ready() { return poll_leaf(*root_->cx); }
+
+  void await_suspend(std::coroutine_handle<> waiter) noexcept {
+    waiter_ = waiter;
+    root_->park(this, &LeafAwaiter::repoll);
+  }
+
+  Output await_resume() {
+    if (error_) std::rethrow_exception(error_);
+    if constexpr (!std::is_void_v<Output>) return std::move(*output_);
+  }
+
+ private:
+  using Slot = std::conditional_t<std::is_void_v<Output>, std::monostate,
+                                  std::optional<Output>>;
+
+  // The one place a Task polls a leaf (the cooperative-budget hook).
+  bool poll_leaf(Context& cx) {
+    Poll<Output> poll = future_->poll(cx);
+    if (poll.is_pending()) return false;
+    if constexpr (!std::is_void_v<Output>) {
+      output_.emplace(std::move(poll).value());
+    }
+    return true;
+  }
+
+  static std::coroutine_handle<> repoll(void* self, Context& cx) noexcept {
+    auto& awaiter = *static_cast<LeafAwaiter*>(self);
+    try {
+      if (!awaiter.poll_leaf(cx)) return {};
+    } catch (...) {
+      awaiter.error_ = std::current_exception();  // Rethrown in await_resume.
+    }
+    return awaiter.waiter_;
+  }
+
+  F* future_;
+  ChainRoot* root_;
+  std::coroutine_handle<> waiter_;
+  [[no_unique_address]] Slot output_;
+  std::exception_ptr error_;
+};
+
+// The awaiter of `co_await task` (rules 2, 4): owns the child frame from
+// await_transform until it is linked into the chain, and frees it once it
+// has taken the output.
+template <class U>
+class TaskAwaiter {
+ public:
+  TaskAwaiter(PromiseBase& parent,
+              std::coroutine_handle<Promise<U>> child) noexcept
+      : parent_(&parent), child_(child) {
+    assert(child_ && "co_await on an empty (moved-from or awaited) Task");
+  }
+
+  bool await_ready() const noexcept { return false; }  // Lazy: rule 1.
+
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<>) noexcept {
+    return parent_->await_child(child_.promise());
+  }
+
+  U await_resume() {
+    parent_->release_child();
+    struct FreeChild {
+      std::coroutine_handle<> frame;
+      ~FreeChild() { frame.destroy(); }
+    } free_child{child_};
+    return child_.promise().take_output();
+  }
+
+ private:
+  PromiseBase* parent_;
+  std::coroutine_handle<Promise<U>> child_;
+};
+
+}  // namespace coro_internal
+
+template <class T>
+class [[nodiscard]] Task {
+ public:
+  using Output = T;
+  using promise_type = coro_internal::Promise<T>;
+
+  // An empty Task; polling or awaiting it is a contract violation.
+  Task() noexcept = default;
+  Task(Task&& other) noexcept : frame_(std::exchange(other.frame_, {})) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      reset();
+      frame_ = std::exchange(other.frame_, {});
+    }
+    return *this;
+  }
+  ~Task() { reset(); }
+
+  // Runs the body until it finishes (Ready, or rethrows what it threw) or a
+  // leaf answers Pending (Pending; the leaf holds cx's waker).
+  Poll<T> poll(Context& cx) {
+    assert(frame_ && "poll on an empty (moved-from or awaited) Task");
+    if (frame_.promise().poll_root(cx) == coro_internal::RootPoll::kPending) {
+      return Pending;
+    }
+    if constexpr (std::is_void_v<T>) {
+      frame_.promise().take_output();
+      return ready();
+    } else {
+      return Poll<T>(frame_.promise().take_output());
+    }
+  }
+
+  // False for a default-constructed, moved-from or awaited Task.
+  explicit operator bool() const noexcept { return bool(frame_); }
+
+ private:
+  friend promise_type;
+  friend class coro_internal::PromiseBase;
+
+  explicit Task(std::coroutine_handle<promise_type> frame) noexcept
+      : frame_(frame) {}
+
+  std::coroutine_handle<promise_type> release() noexcept {
+    return std::exchange(frame_, {});
+  }
+
+  void reset() noexcept {
+    if (frame_) {
+      coro_internal::PromiseBase::destroy_chain(
+          std::exchange(frame_, {}).promise());
+    }
+  }
+
+  std::coroutine_handle<promise_type> frame_;
+};
+
+namespace coro_internal {
+
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+  auto frame = std::coroutine_handle<Promise<T>>::from_promise(*this);
+  set_self(frame);
+  return Task<T>(frame);
+}
+
+inline Task<void> Promise<void>::get_return_object() noexcept {
+  auto frame = std::coroutine_handle<Promise<void>>::from_promise(*this);
+  set_self(frame);
+  return Task<void>(frame);
+}
+
+}  // namespace coro_internal
+}  // namespace magpie
+
+#endif  // MAGPIE_RUNTIME_CORO_TASK_H_

@@ -1,0 +1,55 @@
+#include "runtime/local_executor.h"
+
+namespace magpie {
+namespace local_executor_internal {
+
+void Scheduler::schedule(task::Notified notified) {
+  {
+    core::MutexLock lock(&shared_->mu);
+    if (!shared_->closed) {
+      shared_->queue.push_back(std::move(notified).into_raw());
+    }
+  }
+  // After shutdown `notified` still holds its reference and drops it here,
+  // unlocked (STYLE 8).
+  shared_->parker->unpark();
+}
+
+}  // namespace local_executor_internal
+
+LocalExecutor::LocalExecutor()
+    : shared_(make_arc<local_executor_internal::Shared>()) {}
+
+LocalExecutor::~LocalExecutor() { shutdown(); }
+
+std::size_t LocalExecutor::run_until_stalled() {
+  std::size_t polls = 0;
+  while (true) {
+    task::Header* next;
+    {
+      core::MutexLock lock(&shared_->mu);
+      if (shared_->queue.empty()) return polls;
+      next = shared_->queue.front();
+      shared_->queue.pop_front();
+    }
+    task::Notified::from_raw(next).run();
+    ++polls;
+  }
+}
+
+void LocalExecutor::shutdown() {
+  {
+    core::MutexLock lock(&shared_->mu);
+    shared_->closed = true;
+  }
+  shared_->owned.close_and_shutdown_all();
+  // Queue entries of the tasks just shut down: drop their references.
+  std::deque<task::Header*> leftover;
+  {
+    core::MutexLock lock(&shared_->mu);
+    leftover.swap(shared_->queue);
+  }
+  for (task::Header* header : leftover) task::Notified::from_raw(header).reset();
+}
+
+}  // namespace magpie

@@ -1,0 +1,86 @@
+// magpie::task::Header — the hot, type-erased front of every spawned task,
+// and the vtable that reaches the typed rest of it.
+//
+// A spawned task is one allocation (task::Cell<F, S>, cell.h):
+//
+//   +-----------------+  Header  (hot: state word, vtable, id)  <- Header* points here
+//   | Header          |
+//   +-----------------+  Core    (the scheduler handle, then the Stage: the future
+//   | S scheduler     |           while it runs, the output after)
+//   | Stage<F>        |
+//   +-----------------+  Trailer (cold: join waker, owned-list links)
+//   | Trailer         |
+//   +-----------------+
+//
+// Ownership: the cell is reference counted through the state word (state.h);
+// a Header* by itself owns nothing. Owning handles are Notified (a run-queue
+// entry), JoinHandle<T>, each task Waker and the scheduler's OwnedTasks list.
+//
+// Threads: the Header is shared by every holder of a reference; its fields
+// are immutable after construction except `state` (atomic) and the Trailer
+// fields, whose rules are in state.h (join waker) and owned_tasks.h (links).
+
+#ifndef MAGPIE_RUNTIME_TASK_HEADER_H_
+#define MAGPIE_RUNTIME_TASK_HEADER_H_
+
+#include <cstdint>
+
+#include "runtime/core/context.h"
+#include "runtime/core/waker.h"
+#include "runtime/task/state.h"
+
+namespace magpie::task {
+
+struct Header;
+
+// Cold per-task fields, reached through TaskVTable::trailer.
+struct Trailer {
+  // The JoinHandle's waker; see state rule 3.
+  Waker join_waker;
+  // Intrusive links of the scheduler's OwnedTasks list, guarded by its lock.
+  Header* owned_prev = nullptr;
+  Header* owned_next = nullptr;
+  bool in_owned_list = false;
+};
+
+// The typed operations of one Cell<F, S>. The harness (raw_task.cc) drives
+// the lifecycle through these; they only cast and forward.
+struct TaskVTable {
+  // Polls the future once (state rule 2: the caller holds RUNNING). On Ready
+  // or on an exception, stores the output (value or exception) in place of
+  // the future and returns true.
+  bool (*poll)(Header*, Context&);
+  // Destroys the future and stores a TaskCancelled error as the output.
+  void (*cancel)(Header*);
+  // Destroys whatever the stage holds (future or output).
+  void (*drop_stage)(Header*);
+  // Moves the output into `*out` (a TaskOutput<T>*). Precondition: COMPLETE.
+  void (*read_output)(Header*, void* out);
+  // Queues the task (the caller passes one reference along with it).
+  void (*schedule)(Header*);
+  // As schedule, but behind other ready work (the task woke itself).
+  void (*yield_now)(Header*);
+  // Takes the task off its scheduler's OwnedTasks list; true if it was there
+  // (the caller then drops the list's reference).
+  bool (*release)(Header*);
+  // Frees the allocation. Precondition: the reference count reached zero.
+  void (*dealloc)(Header*);
+  Trailer* (*trailer)(Header*);
+};
+
+struct Header {
+  Header(std::uint64_t refs, const TaskVTable* vtable, std::uint64_t id)
+      : state(refs), vtable(vtable), id(id) {}
+
+  State state;
+  const TaskVTable* vtable;
+  // Unique for the process' life; names the task in diagnostics.
+  std::uint64_t id;
+};
+
+// A process-unique task id (a relaxed counter; ids are names, not order).
+std::uint64_t next_task_id();
+
+}  // namespace magpie::task
+
+#endif  // MAGPIE_RUNTIME_TASK_HEADER_H_

@@ -1,0 +1,85 @@
+// magpie::JoinHandle<T> — the spawner's handle to a spawned task: a Future
+// whose output is the task's output.
+//
+//   JoinHandle<int> h = executor.spawn(compute());
+//   int v = co_await h;  // or block_on(std::move(h))
+//
+// - Awaiting it yields the task's value, or rethrows the exception the task
+//   threw; an aborted task (or one dropped by runtime shutdown) throws
+//   magpie::TaskCancelled.
+// - abort() asks the task to stop: its future is destroyed at its next
+//   scheduling point (at once if it is idle), on a runtime thread.
+// - Dropping the handle detaches the task: it runs on, and its output is
+//   dropped when it finishes.
+//
+// Ownership: move-only; owns one reference to the task and its join
+// interest. Threads: one thread at a time uses a handle (like any future);
+// it may move between threads.
+
+#ifndef MAGPIE_RUNTIME_TASK_JOIN_HANDLE_H_
+#define MAGPIE_RUNTIME_TASK_JOIN_HANDLE_H_
+
+#include <cassert>
+#include <cstdint>
+#include <utility>
+
+#include "runtime/core/context.h"
+#include "runtime/core/poll.h"
+#include "runtime/task/header.h"
+#include "runtime/task/output.h"
+#include "runtime/task/raw_task.h"
+
+namespace magpie {
+
+template <class T>
+class JoinHandle {
+ public:
+  using Output = T;
+
+  // Takes over the JoinHandle reference of a freshly allocated task.
+  static JoinHandle from_raw(task::Header* header) { return JoinHandle(header); }
+
+  JoinHandle(JoinHandle&& other) noexcept
+      : header_(std::exchange(other.header_, nullptr)) {}
+  JoinHandle& operator=(JoinHandle&& other) noexcept {
+    JoinHandle taken(std::move(other));
+    std::swap(header_, taken.header_);
+    return *this;
+  }
+  JoinHandle(const JoinHandle&) = delete;
+  JoinHandle& operator=(const JoinHandle&) = delete;
+  ~JoinHandle() {
+    if (header_ != nullptr) task::drop_join_handle(header_);
+  }
+
+  Poll<T> poll(Context& cx) {
+    assert(header_ != nullptr && "JoinHandle polled after it was moved from");
+    task::TaskOutput<T> out;
+    if (!task::try_read_output(header_, &out, cx.waker())) return Pending;
+    assert(out.has_result() && "JoinHandle polled again after completion");
+    if constexpr (std::is_void_v<T>) {
+      out.take();
+      return ready();
+    } else {
+      return out.take();
+    }
+  }
+
+  // Requests cancellation; see the header comment.
+  void abort() const { task::abort(header_); }
+
+  // True once the task has completed (with a value, an error or cancelled).
+  bool is_finished() const { return header_->state.load().is_complete(); }
+
+  // The task's process-unique id.
+  std::uint64_t id() const { return header_->id; }
+
+ private:
+  explicit JoinHandle(task::Header* header) : header_(header) {}
+
+  task::Header* header_;
+};
+
+}  // namespace magpie
+
+#endif  // MAGPIE_RUNTIME_TASK_JOIN_HANDLE_H_

@@ -1,0 +1,184 @@
+#include "runtime/task/raw_task.h"
+
+#include "runtime/core/atomic.h"
+
+namespace magpie::task {
+namespace {
+
+Trailer* trailer_of(Header* header) { return header->vtable->trailer(header); }
+
+void dealloc(Header* header) { header->vtable->dealloc(header); }
+
+// The task finished (Ready, threw, or was cancelled); the caller holds
+// RUNNING and one reference, which this consumes.
+void complete(Header* header) {
+  const Snapshot after = header->state.transition_to_complete();
+  if (!after.is_join_interested()) {
+    // State rule 4: nobody will read the output, so it is ours to drop.
+    header->vtable->drop_stage(header);
+  } else if (after.is_join_waker_set()) {
+    // State rule 3: COMPLETE and JOIN_WAKER are both set, we may read it.
+    trailer_of(header)->join_waker.wake_by_ref();
+  }
+  // Our reference, plus the OwnedTasks list's if it still held the task.
+  const std::uint64_t refs = header->vtable->release(header) ? 2 : 1;
+  if (header->state.ref_dec(refs)) dealloc(header);
+}
+
+void cancel_and_complete(Header* header) {
+  header->vtable->cancel(header);
+  complete(header);
+}
+
+void schedule(Header* header) { header->vtable->schedule(header); }
+
+RawWaker WakerClone(const void* data) {
+  auto* header = static_cast<Header*>(const_cast<void*>(data));
+  header->state.ref_inc();
+  return RawWaker{data, &kTaskWakerVTable};
+}
+
+void WakerWake(const void* data) {
+  auto* header = static_cast<Header*>(const_cast<void*>(data));
+  switch (header->state.transition_to_notified_by_val()) {
+    case TransitionToNotified::kSubmit:
+      schedule(header);  // the waker's reference goes with it
+      break;
+    case TransitionToNotified::kDealloc:
+      dealloc(header);
+      break;
+    case TransitionToNotified::kDoNothing:
+      break;
+  }
+}
+
+void WakerWakeByRef(const void* data) {
+  auto* header = static_cast<Header*>(const_cast<void*>(data));
+  if (header->state.transition_to_notified_by_ref() ==
+      TransitionToNotified::kSubmit) {
+    schedule(header);  // with the reference the transition added
+  }
+}
+
+void WakerDrop(const void* data) {
+  drop_reference(static_cast<Header*>(const_cast<void*>(data)));
+}
+
+}  // namespace
+
+constexpr RawWakerVTable kTaskWakerVTable = {&WakerClone, &WakerWake,
+                                             &WakerWakeByRef, &WakerDrop};
+
+std::uint64_t next_task_id() {
+  static core::Atomic<std::uint64_t> next{1};
+  // ORDERING: relaxed; ids only need to be unique.
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+Waker make_task_waker(Header* header) {
+  return Waker::from_raw(WakerClone(header));
+}
+
+void drop_reference(Header* header) {
+  if (header->state.ref_dec()) dealloc(header);
+}
+
+void Notified::reset() {
+  if (header_ != nullptr) drop_reference(std::exchange(header_, nullptr));
+}
+
+void Notified::run() && {
+  Header* header = std::exchange(header_, nullptr);
+  switch (header->state.transition_to_running()) {
+    case TransitionToRunning::kSuccess:
+      break;
+    case TransitionToRunning::kCancelled:
+      cancel_and_complete(header);
+      return;
+    case TransitionToRunning::kFailed:
+      return;
+    case TransitionToRunning::kDealloc:
+      dealloc(header);
+      return;
+  }
+  bool finished;
+  {
+    // The poll borrows the queue entry's reference for its waker: no count
+    // change unless the future clones it.
+    Waker borrowed = Waker::from_raw(RawWaker{header, &kTaskWakerVTable});
+    Context cx(borrowed);
+    finished = header->vtable->poll(header, cx);
+    std::move(borrowed).into_raw();
+  }
+  if (finished) {
+    complete(header);
+    return;
+  }
+  switch (header->state.transition_to_idle()) {
+    case TransitionToIdle::kOk:
+      return;
+    case TransitionToIdle::kOkNotified:
+      // Woken while it ran: requeue behind other ready work so a task that
+      // wakes itself cannot monopolize its worker.
+      header->vtable->yield_now(header);
+      return;
+    case TransitionToIdle::kOkDealloc:
+      dealloc(header);
+      return;
+    case TransitionToIdle::kCancelled:
+      cancel_and_complete(header);
+      return;
+  }
+}
+
+void shutdown(Header* header) {
+  if (header->state.transition_to_shutdown()) {
+    // We claimed it (RUNNING); the list's reference plays the runner's.
+    cancel_and_complete(header);
+  } else {
+    drop_reference(header);
+  }
+}
+
+bool try_read_output(Header* header, void* out, const Waker& waker) {
+  Snapshot snapshot = header->state.load();
+  bool complete = snapshot.is_complete();
+  if (!complete) {
+    Trailer* trailer = trailer_of(header);
+    if (snapshot.is_join_waker_set()) {
+      // Replace the stored waker only if it targets someone else.
+      if (trailer->join_waker.will_wake(waker)) return false;
+      complete = !header->state.unset_waker();
+    }
+    if (!complete) {
+      // State rule 3: JOIN_WAKER is clear, the slot is ours.
+      trailer->join_waker = waker;
+      if (header->state.set_join_waker()) return false;
+      trailer->join_waker = Waker();
+      complete = true;
+    }
+  }
+  header->vtable->read_output(header, out);
+  return true;
+}
+
+void drop_join_handle(Header* header) {
+  const Snapshot before = header->state.unset_join_interested();
+  if (before.is_complete()) {
+    // State rule 4: the output is ours (empty if it was already read).
+    header->vtable->drop_stage(header);
+  } else {
+    // JOIN_WAKER is now clear: the slot is ours (state rule 3).
+    trailer_of(header)->join_waker = Waker();
+  }
+  drop_reference(header);
+}
+
+void abort(Header* header) {
+  if (header->state.transition_to_notified_and_cancel() ==
+      TransitionToNotified::kSubmit) {
+    schedule(header);
+  }
+}
+
+}  // namespace magpie::task

@@ -1,0 +1,78 @@
+// magpie::testing::Watchdog — aborts the test process with a message naming
+// what never finished, instead of letting a lost wakeup hang until the test
+// runner's timeout.
+//
+//   Watchdog dog("migrating task, round 17", std::chrono::seconds(20));
+//   ... work that must finish ...
+//   // ~Watchdog disarms it.
+//
+// set_status() changes what the message says (e.g. the task ids still
+// pending). Threads: construct and destroy on one thread; set_status from
+// any.
+
+#ifndef MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
+#define MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace magpie::testing {
+
+class Watchdog {
+ public:
+  Watchdog(std::string what, std::chrono::milliseconds limit)
+      : what_(std::move(what)), thread_([this, limit] { Watch(limit); }) {}
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void set_status(std::string status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = std::move(status);
+  }
+
+ private:
+  void Watch(std::chrono::milliseconds limit) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+    std::fprintf(stderr, "WATCHDOG: '%s' did not finish within %lld ms. %s\n",
+                 what_.c_str(), static_cast<long long>(limit.count()),
+                 status_.c_str());
+    std::fflush(stderr);
+    std::abort();
+  }
+
+  std::string what_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::string status_;
+  std::thread thread_;
+};
+
+// Scales iteration counts down under sanitizers (5-20x slower).
+constexpr int ScaledForSanitizers(int plain, int sanitized) {
+#if defined(MAGPIE_TSAN) || defined(MAGPIE_ASAN)
+  (void)plain;
+  return sanitized;
+#else
+  (void)sanitized;
+  return plain;
+#endif
+}
+
+}  // namespace magpie::testing
+
+#endif  // MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
