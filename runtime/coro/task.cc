@@ -22,7 +22,12 @@ constexpr std::uint32_t kMaxInlineTransfers = 64;
 void* allocate_frame(std::size_t size) { return ::operator new(size); }
 
 void free_frame(void* frame, std::size_t size) noexcept {
+#if defined(__cpp_sized_deallocation)
   ::operator delete(frame, size);
+#else
+  static_cast<void>(size);  // Clang without -fsized-deallocation.
+  ::operator delete(frame);
+#endif
 }
 
 std::coroutine_handle<> ChainRoot::transfer_to(

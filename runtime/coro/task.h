@@ -69,18 +69,23 @@
 //
 // The root's state machine (ChainRoot::State), states x events:
 //
-//   state     | poll(cx)                    | leaf answers | body finishes  | destroy
+//   state     | poll(cx)                    | leaf answers | body finishes  |
+//   destroy
 //             |                             | Pending      | (value/throw)  |
 //   ----------+-----------------------------+--------------+----------------+---------
-//   kUnpolled | -> kRunning, start the body | -            | -              | free
-//   kRunning  | never (one poller)          | -> kParked,  | -> kDone,      | never
+//   kUnpolled | -> kRunning, start the body | -            | -              |
+//   free kRunning  | never (one poller)          | -> kParked,  | -> kDone, |
+//   never
 //             |                             | poll returns | poll returns   |
 //             |                             | Pending      | Ready/rethrows |
-//   kParked   | re-poll the leaf with cx:   | -            | -              | free the
-//             | Pending: stay, return       |              |                | chain,
-//             | Pending; Ready: -> kRunning,|              |                | innermost
-//             | resume its waiter           |              |                | first
-//   kDone     | contract violation (rule 7) | -            | -              | free
+//   kParked   | re-poll the leaf with cx:   | -            | -              |
+//   free the
+//             | Pending: stay, return       |              |                |
+//             chain, | Pending; Ready: -> kRunning,|              | | innermost
+//             | resume its waiter           |              |                |
+//             first
+//   kDone     | contract violation (rule 7) | -            | -              |
+//   free
 //
 // Cooperative budget (hook, not implemented): runtime leaf futures will take
 // one unit of a per-poll budget and answer Pending (waking themselves) when
@@ -155,7 +160,7 @@ struct ChainRoot {
   State state = State::kUnpolled;
 };
 
-enum class [[nodiscard]] RootPoll { kPending, kComplete };
+enum class [[nodiscard]] RootPoll{kPending, kComplete};
 
 template <class F>
 class LeafAwaiter;
@@ -205,15 +210,14 @@ class PromiseBase {
   // The future is polled in place: an lvalue must outlive the co_await, a
   // temporary lives until the end of the full expression, across suspension.
   template <class F>
-    requires Future<std::remove_cvref_t<F>> &&
-             (!kIsTask<std::remove_cvref_t<F>>)
-  LeafAwaiter<std::remove_reference_t<F>> await_transform(F&& future) noexcept {
+  requires Future<std::remove_cvref_t<F>> &&(!kIsTask<std::remove_cvref_t<F>>)
+      LeafAwaiter<std::remove_reference_t<F>> await_transform(
+          F&& future) noexcept {
     return LeafAwaiter<std::remove_reference_t<F>>(future, *root_);
   }
 
   template <class A>
-    requires(!Future<std::remove_cvref_t<A>>)
-  void await_transform(A&&) {
+  requires(!Future<std::remove_cvref_t<A>>) void await_transform(A&&) {
     static_assert(Future<std::remove_cvref_t<A>>,
                   "a Task can co_await only magpie::Futures and Tasks: any "
                   "other awaitable would resume the coroutine outside poll()");
@@ -244,13 +248,13 @@ class PromiseBase {
   // Gives up ownership of the finished child; its awaiter frees it.
   void release_child() noexcept { awaited_ = nullptr; }
 
-  ChainRoot* root_;                  // The chain's state (rule 2).
-  PromiseBase* parent_ = nullptr;    // The awaiting frame; null for a root.
-  PromiseBase* awaited_ = nullptr;   // The child frame this one owns and
-                                     // awaits, while it runs.
-  std::coroutine_handle<> self_;     // This frame.
-  std::exception_ptr exception_;     // What the body threw (rule 6).
-  ChainRoot own_root_;               // Used when this frame is the root.
+  ChainRoot* root_;                 // The chain's state (rule 2).
+  PromiseBase* parent_ = nullptr;   // The awaiting frame; null for a root.
+  PromiseBase* awaited_ = nullptr;  // The child frame this one owns and
+                                    // awaits, while it runs.
+  std::coroutine_handle<> self_;    // This frame.
+  std::exception_ptr exception_;    // What the body threw (rule 6).
+  ChainRoot own_root_;              // Used when this frame is the root.
 };
 
 template <class T>
@@ -261,10 +265,8 @@ class Promise final : public PromiseBase {
   Task<T> get_return_object() noexcept;
 
   template <class U = T>
-    requires std::convertible_to<U&&, T>
-  void return_value(U&& value) {
-    value_.emplace(std::forward<U>(value));
-  }
+  requires std::convertible_to<U&&, T>
+  void return_value(U&& value) { value_.emplace(std::forward<U>(value)); }
 
   // The output, or rethrows what the body threw. Once, after completion.
   T take_output() {

@@ -1,0 +1,143 @@
+#include "reactor/driver.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "reactor/reactor_error.h"
+#include "reactor/token.h"
+
+namespace magpie::reactor {
+
+absl::StatusOr<Arc<Driver>> Driver::create(std::size_t event_capacity) {
+  absl::StatusOr<Poller> poller = Poller::create();
+  if (!poller.ok()) return poller.status();
+  absl::StatusOr<sys::EventFd> wake_fd = sys::EventFd::create();
+  if (!wake_fd.ok()) return wake_fd.status();
+  absl::Status registered = poller->registry().register_fd(
+      wake_fd->fd(), kWakeToken, Interest::kReadable);
+  if (!registered.ok()) return registered;
+  return make_arc<Driver>(*std::move(poller), *std::move(wake_fd),
+                          event_capacity);
+}
+
+Driver::Driver(Poller poller, sys::EventFd wake_fd, std::size_t event_capacity)
+    : poller_(std::move(poller)),
+      wake_fd_(std::move(wake_fd)),
+      event_capacity_(event_capacity == 0 ? 1 : event_capacity),
+      timers_(Clock::now()) {}
+
+Driver::~Driver() {
+  // Every IoSource holds a Handle, so none is registered any more; only
+  // released records can be left.
+  (void)poller_.registry().deregister_fd(wake_fd_.fd());
+}
+
+absl::StatusOr<ScheduledIo*> Driver::add_source(int fd, Interest interest) {
+  auto owned = std::make_unique<ScheduledIo>();
+  ScheduledIo* io = owned.get();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shutdown_) return reactor_shutdown_status();
+    live_.emplace(io, std::move(owned));
+  }
+  absl::Status registered = poller_.registry().register_fd(
+      fd, Token{reinterpret_cast<std::uintptr_t>(io)}, interest);
+  if (!registered.ok()) {
+    std::unique_ptr<ScheduledIo> failed;
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto node = live_.extract(io);
+    failed = std::move(node.mapped());
+    return registered;
+  }
+  return io;
+}
+
+void Driver::remove_source(ScheduledIo* io, int fd) {
+  // Deregister while `fd` is still open; an error (the fd was never
+  // registered, or the epoll fd is gone) changes nothing below.
+  (void)poller_.registry().deregister_fd(fd);
+  bool wake_reactor = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto node = live_.extract(io);
+    if (node.empty()) return;
+    released_.push_back(std::move(node.mapped()));
+    wake_reactor = !shutdown_ && released_.size() == kReleaseWakeThreshold;
+  }
+  if (wake_reactor) unpark();
+}
+
+std::size_t Driver::source_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return live_.size();
+}
+
+void Driver::free_released() {
+  std::vector<std::unique_ptr<ScheduledIo>> freed;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    freed.swap(released_);
+  }
+  // Destroyed here, with no lock held: their wakers' drop may run user code.
+}
+
+void Driver::dispatch(const sys::Events& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Token token = events.token(i);
+    if (token == kWakeToken) {
+      wake_fd_.drain();
+      continue;
+    }
+    // SAFETY: rule 2 — the record is freed only by free_released() on this
+    // thread, before a later epoll_wait; this batch came from an earlier one.
+    auto* io = reinterpret_cast<ScheduledIo*>(
+        static_cast<std::uintptr_t>(token.value));
+    const Ready ready = events.ready(i);
+    io->set_readiness(ready);
+    io->wake(ready);
+  }
+}
+
+void Driver::run() {
+  sys::Events events(event_capacity_);
+  // ORDERING: acquire pairs with the release store in request_stop().
+  while (!stop_.load(std::memory_order_acquire)) {
+    free_released();
+    const std::optional<std::chrono::nanoseconds> timeout =
+        timers_.park_timeout(Clock::now());
+    absl::Status polled = poller_.poll(events, timeout);
+    if (!polled.ok()) {
+      // Only EBADF/EINVAL/EFAULT are left once EINTR is handled: a broken
+      // invariant, not a condition to recover from.
+      std::fprintf(stderr, "magpie reactor: %s\n", polled.ToString().c_str());
+      std::abort();
+    }
+    turns_.fetch_add(1, std::memory_order_relaxed);
+    dispatch(events);
+    timers_.process(Clock::now());
+  }
+}
+
+void Driver::request_stop() {
+  // ORDERING: release pairs with the acquire load in run().
+  stop_.store(true, std::memory_order_release);
+  unpark();
+}
+
+void Driver::shutdown() {
+  std::vector<ScheduledIo*> live;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (shutdown_) return;
+    shutdown_ = true;
+    live.reserve(live_.size());
+    for (const auto& [io, owned] : live_) live.push_back(io);
+  }
+  // SAFETY: with the reactor thread stopped nothing frees records any more
+  // (released ones wait for ~Driver), so these stay valid.
+  for (ScheduledIo* io : live) io->shutdown();
+  timers_.shutdown();
+}
+
+}  // namespace magpie::reactor

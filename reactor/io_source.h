@@ -1,0 +1,108 @@
+// magpie::reactor::IoSource — a file descriptor registered with the reactor:
+// owns the fd and its registration, and runs non-blocking operations on it
+// the edge-triggered way.
+//
+//   absl::StatusOr<IoSource> source =
+//       IoSource::register_fd(fd, Interest::kReadable | Interest::kWritable);
+//   Poll<absl::StatusOr<std::size_t>> n = source->poll_io(
+//       cx, Direction::kRead, "recv",
+//       [&] { return sys::recv(source->fd(), buf, len); });
+//
+// poll_io() is the one place the I/O protocol lives (reactor.h rule 5):
+//   loop: wait until the direction is ready (registering cx.waker() and
+//         re-checking if not); run the operation; if it hit EAGAIN, clear
+//         exactly the readiness observed (tick-guarded) and go round, which
+//         registers the waker and re-checks before answering Pending.
+//
+// Ownership: move-only; owns the fd. Destruction (or close()) deregisters
+// first, then closes (mio: "deregister before drop"). Moving a source while
+// a future that borrows it is pending is not allowed.
+//
+// Threads: one reader and one writer may poll concurrently, from any
+// threads, with a different waker on each poll. Destroy it when no future
+// borrows it.
+
+#ifndef MAGPIE_REACTOR_IO_SOURCE_H_
+#define MAGPIE_REACTOR_IO_SOURCE_H_
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "reactor/handle.h"
+#include "reactor/interest.h"
+#include "reactor/reactor_error.h"
+#include "reactor/ready.h"
+#include "reactor/scheduled_io.h"
+#include "reactor/sys/error.h"
+#include "runtime/core/context.h"
+#include "runtime/core/poll.h"
+
+namespace magpie::reactor {
+
+class IoSource {
+ public:
+  // Registers `fd` with the current thread's reactor and takes ownership of
+  // it; on failure (FailedPrecondition with no current reactor) closes it.
+  static absl::StatusOr<IoSource> register_fd(int fd, Interest interest);
+  static absl::StatusOr<IoSource> register_fd(const Handle& handle, int fd,
+                                              Interest interest);
+
+  IoSource(IoSource&& other) noexcept;
+  IoSource& operator=(IoSource&& other) noexcept;
+  IoSource(const IoSource&) = delete;
+  IoSource& operator=(const IoSource&) = delete;
+  ~IoSource() { close(); }
+
+  int fd() const { return fd_; }
+  bool is_open() const { return fd_ >= 0; }
+
+  // Deregisters, then closes. Idempotent.
+  void close();
+
+  Poll<ReadyEvent> poll_ready(Context& cx, Direction direction) {
+    return io_->poll_ready(cx, direction);
+  }
+  void clear_readiness(const ReadyEvent& event) {
+    io_->clear_readiness(event);
+  }
+
+  // Runs `op` (returning sys::SysResult) once `direction` is ready; see the
+  // protocol above. Errors name `what`; Cancelled once the reactor shut down.
+  template <class Op>
+  Poll<absl::StatusOr<std::size_t>> poll_io(Context& cx, Direction direction,
+                                            std::string_view what, Op&& op) {
+    while (true) {
+      Poll<ReadyEvent> ready = io_->poll_ready(cx, direction);
+      if (ready.is_pending()) return Pending;
+      if (ready.value().is_shutdown) {
+        return absl::StatusOr<std::size_t>(reactor_shutdown_status());
+      }
+      const sys::SysResult result = op();
+      if (result.would_block()) {
+        io_->clear_readiness(ready.value());
+        continue;
+      }
+      if (!result.ok()) {
+        return absl::StatusOr<std::size_t>(
+            sys::errno_status(result.error, what));
+      }
+      return absl::StatusOr<std::size_t>(
+          static_cast<std::size_t>(result.value));
+    }
+  }
+
+ private:
+  IoSource(Handle handle, ScheduledIo* io, int fd)
+      : handle_(std::move(handle)), io_(io), fd_(fd) {}
+
+  std::optional<Handle> handle_;
+  ScheduledIo* io_ = nullptr;
+  int fd_ = -1;
+};
+
+}  // namespace magpie::reactor
+
+#endif  // MAGPIE_REACTOR_IO_SOURCE_H_

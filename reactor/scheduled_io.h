@@ -1,0 +1,112 @@
+// magpie::reactor::ScheduledIo — the reactor's record of one registered
+// file descriptor: what readiness epoll last reported, and which futures to
+// wake when more arrives.
+//
+// Owner: the Driver allocates one per registration and frees it under
+// rule 2 of reactor.h (never while an epoll batch may still name it). An
+// IoSource borrows it for as long as it is registered.
+//
+// Threads:
+//   set_readiness(), wake()     the reactor thread, after an epoll event
+//   shutdown()                  the thread shutting the reactor down
+//   poll_ready(), clear_readiness()
+//                               the futures of the source: one reader and
+//                               one writer at a time, from any thread, a
+//                               different thread and waker on each poll
+//
+// The readiness word (one 32-bit atomic):
+//
+//    31   30                   16 15                      0
+//   +----+-----------------------+------------------------+
+//   | SD |     TICK (15 bits)    |    READINESS (16 bits) |
+//   +----+-----------------------+------------------------+
+//
+//   READINESS  the Ready bits (ready.h) epoll has reported and no operation
+//              has consumed yet
+//   TICK       bumped (mod 2^15) by every set_readiness(); an operation that
+//              hit EAGAIN clears only the bits it observed, and only if the
+//              tick is still the one it observed, so a newer event is never
+//              erased
+//   SD         shutdown: the reactor is gone; every poll_ready() answers at
+//              once with is_shutdown
+//
+// Wakers: one read waker and one write waker, each under `mutex_`, replaced
+// on every Pending poll (unless the stored one will_wake() the new one) and
+// taken out by wake(); woken only after `mutex_` is released (reactor.h
+// rule 3).
+//
+// Memory ordering: set_readiness() publishes with an acq_rel CAS; the loads
+// in poll_ready() acquire it. The no-lost-wakeup argument rests on `mutex_`:
+// poll_ready() stores its waker and re-reads the word inside the lock, and
+// wake() runs after set_readiness() and takes the wakers inside the lock, so
+// either the re-read sees the new bits or wake() finds the new waker.
+
+#ifndef MAGPIE_REACTOR_SCHEDULED_IO_H_
+#define MAGPIE_REACTOR_SCHEDULED_IO_H_
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "reactor/ready.h"
+#include "runtime/core/atomic.h"
+#include "runtime/core/context.h"
+#include "runtime/core/poll.h"
+#include "runtime/core/waker.h"
+
+namespace magpie::reactor {
+
+// What poll_ready() observed: pass it back to clear_readiness() after an
+// operation hit EAGAIN.
+struct ReadyEvent {
+  Ready ready;
+  std::uint32_t tick = 0;
+  bool is_shutdown = false;
+};
+
+class ScheduledIo {
+ public:
+  ScheduledIo() = default;
+  ScheduledIo(const ScheduledIo&) = delete;
+  ScheduledIo& operator=(const ScheduledIo&) = delete;
+
+  // Reactor thread: adds `ready` to the readiness bits and bumps the tick.
+  void set_readiness(Ready ready);
+
+  // Reactor thread: wakes the waiters `ready` lets make progress.
+  void wake(Ready ready);
+
+  // Sets SD and wakes both waiters. Idempotent.
+  void shutdown();
+
+  // Ready with the readiness relevant to `direction` when there is some (or
+  // the reactor shut down); otherwise stores cx.waker() as the waker for
+  // `direction`, re-checks, and answers Pending.
+  Poll<ReadyEvent> poll_ready(Context& cx, Direction direction);
+
+  // After an operation hit EAGAIN: clears the non-final bits of `event`
+  // unless the tick moved on since it was observed.
+  void clear_readiness(const ReadyEvent& event);
+
+  // A snapshot, for tests and diagnostics.
+  Ready readiness() const;
+
+ private:
+  static constexpr std::uint32_t kReadinessMask = 0xffff;
+  static constexpr int kTickShift = 16;
+  static constexpr std::uint32_t kTickMask = 0x7fff;
+  static constexpr std::uint32_t kShutdownBit = 1u << 31;
+
+  static std::optional<ReadyEvent> event_for(std::uint32_t word,
+                                             Direction direction);
+
+  core::Atomic<std::uint32_t> word_{0};
+  std::mutex mutex_;
+  Waker reader_ ABSL_GUARDED_BY(mutex_);
+  Waker writer_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace magpie::reactor
+
+#endif  // MAGPIE_REACTOR_SCHEDULED_IO_H_

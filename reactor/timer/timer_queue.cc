@@ -1,0 +1,120 @@
+#include "reactor/timer/timer_queue.h"
+
+#include <array>
+#include <utility>
+
+namespace magpie::reactor::timer {
+namespace {
+
+// Ticks past which arithmetic could overflow; the wheel parks such entries
+// at its top level anyway.
+constexpr std::uint64_t kTickLimit = std::uint64_t{1} << 62;
+
+}  // namespace
+
+std::uint64_t TimerQueue::deadline_tick(Clock::time_point deadline) const {
+  if (deadline <= origin_) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(
+                      deadline - origin_)
+                      .count();
+  return static_cast<std::uint64_t>(ms) > kTickLimit
+             ? kTickLimit
+             : static_cast<std::uint64_t>(ms);
+}
+
+std::uint64_t TimerQueue::now_tick(Clock::time_point now) const {
+  if (now <= origin_) return 0;
+  return static_cast<std::uint64_t>(
+      std::chrono::floor<std::chrono::milliseconds>(now - origin_).count());
+}
+
+TimerQueue::InsertResult TimerQueue::insert(TimerEntry* entry,
+                                            Clock::time_point deadline) {
+  const std::uint64_t when = deadline_tick(deadline);
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (shutdown_) return InsertResult::kShutdown;
+  if (wheel_.insert(entry, when) == Wheel::InsertResult::kElapsed) {
+    return InsertResult::kElapsed;
+  }
+  if (when < sleeping_until_) {
+    // The reactor sleeps past this deadline: it must be woken. Record the
+    // earlier tick so the inserts right behind this one need not.
+    sleeping_until_ = when;
+    return InsertResult::kInsertedWakeReactor;
+  }
+  return InsertResult::kInserted;
+}
+
+void TimerQueue::remove(TimerEntry* entry) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (entry->linked_) wheel_.remove(entry);
+}
+
+std::size_t TimerQueue::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return wheel_.size();
+}
+
+std::optional<std::chrono::nanoseconds> TimerQueue::park_timeout(
+    Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::optional<std::uint64_t> next = wheel_.next_expiration();
+  if (!next.has_value()) {
+    sleeping_until_ = kNever;
+    return std::nullopt;
+  }
+  sleeping_until_ = *next;
+  const Clock::time_point wake_at = origin_ + std::chrono::milliseconds(*next);
+  if (wake_at <= now) return std::chrono::nanoseconds(0);
+  return wake_at - now;
+}
+
+std::size_t TimerQueue::process(Clock::time_point now) {
+  const std::uint64_t tick = now_tick(now);
+  std::size_t fired = 0;
+  std::array<Waker, kWakeBatch> batch;
+  while (true) {
+    std::size_t count = 0;
+    bool drained = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sleeping_until_ = 0;  // Awake: park_timeout() runs before sleeping.
+      while (count < kWakeBatch) {
+        TimerEntry* entry = wheel_.poll(tick);
+        if (entry == nullptr) {
+          drained = true;
+          break;
+        }
+        batch[count++] = entry->fire(TimerState::kFired);
+      }
+    }
+    // Rule 3: wake with no lock held.
+    for (std::size_t i = 0; i < count; ++i) std::move(batch[i]).wake();
+    fired += count;
+    if (drained) return fired;
+  }
+}
+
+void TimerQueue::shutdown() {
+  std::array<Waker, kWakeBatch> batch;
+  while (true) {
+    std::size_t count = 0;
+    bool drained = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      shutdown_ = true;
+      while (count < kWakeBatch) {
+        TimerEntry* entry = wheel_.pop_any();
+        if (entry == nullptr) {
+          drained = true;
+          break;
+        }
+        batch[count++] = entry->fire(TimerState::kShutdown);
+      }
+    }
+    for (std::size_t i = 0; i < count; ++i) std::move(batch[i]).wake();
+    if (drained) return;
+  }
+}
+
+}  // namespace magpie::reactor::timer

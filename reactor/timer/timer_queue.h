@@ -1,0 +1,101 @@
+// magpie::reactor::timer::TimerQueue — the reactor's timers: a Wheel behind
+// one lock, the clock that maps deadlines to ticks, and the "sleeping until"
+// tick that decides whether an insert must wake the reactor.
+//
+// Who does what:
+//   insert(), remove()     any thread (a Sleep's poll and destructor), O(1)
+//   park_timeout()         the reactor thread, right before epoll_wait: how
+//                          long it may sleep; records that tick
+//   process()              the reactor thread, after epoll_wait: fires every
+//                          entry due by now
+//   shutdown()             the thread shutting the reactor down, once the
+//                          reactor thread has stopped: fails every entry
+//
+// The wheel is advanced (time moves, entries fire) only by the reactor
+// thread; other threads only link and unlink entries, each in O(1) under
+// `mutex_`. Firing takes the wakers out under the lock in batches and wakes
+// them after releasing it (reactor.h rule 3).
+//
+// Ticks: whole milliseconds since `origin`. A deadline maps to the tick at
+// or after it (rounded up) and "now" to the tick at or before it (rounded
+// down), so an entry fires only once now >= its deadline: never early.
+//
+// No lost wake-up of the reactor (reactor.h rule 4): park_timeout() stores
+// the tick the reactor will sleep until, under the lock; insert() wakes the
+// reactor (kInsertedWakeReactor) only when its tick is earlier. process()
+// sets it to 0 ("awake, will look again before sleeping"), so inserts while
+// the reactor is busy cost no syscall.
+
+#ifndef MAGPIE_REACTOR_TIMER_TIMER_QUEUE_H_
+#define MAGPIE_REACTOR_TIMER_TIMER_QUEUE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "reactor/timer/entry.h"
+#include "reactor/timer/wheel.h"
+
+namespace magpie::reactor::timer {
+
+class TimerQueue {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  enum class [[nodiscard]] InsertResult {
+    kInserted,             // linked; the reactor will fire it in time
+    kInsertedWakeReactor,  // linked; earlier than the reactor's wake-up:
+                           //   the caller must wake the reactor
+    kElapsed,              // due already: not linked, treat as fired
+    kShutdown,             // the reactor is gone: not linked
+  };
+
+  explicit TimerQueue(Clock::time_point origin) : origin_(origin) {}
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
+
+  // Links an unlinked entry (state IDLE) due at `deadline`.
+  InsertResult insert(TimerEntry* entry, Clock::time_point deadline);
+
+  // Unlinks `entry` if it is linked (no-op once fired). After this returns
+  // the reactor no longer touches the entry: its owner may free or re-arm it.
+  void remove(TimerEntry* entry);
+
+  // Linked entries, a snapshot.
+  std::size_t size() const;
+
+  // Reactor thread: how long it may sleep (nullopt: no timer), recording the
+  // tick it will wake at.
+  std::optional<std::chrono::nanoseconds> park_timeout(Clock::time_point now);
+
+  // Reactor thread: fires every entry due by `now`; returns how many.
+  std::size_t process(Clock::time_point now);
+
+  // Fails every linked entry (state SHUTDOWN) and refuses later inserts.
+  void shutdown();
+
+ private:
+  static constexpr std::uint64_t kNever =
+      std::numeric_limits<std::uint64_t>::max();
+  // Wakers taken per lock hold while firing: bounds the time inserters wait.
+  static constexpr std::size_t kWakeBatch = 64;
+
+  std::uint64_t deadline_tick(Clock::time_point deadline) const;
+  std::uint64_t now_tick(Clock::time_point now) const;
+
+  const Clock::time_point origin_;
+  mutable std::mutex mutex_;
+  Wheel wheel_ ABSL_GUARDED_BY(mutex_);
+  // The tick the reactor sleeps until: kNever when it sleeps with no
+  // timeout, 0 while it is awake (it will look at the wheel again).
+  std::uint64_t sleeping_until_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool shutdown_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+}  // namespace magpie::reactor::timer
+
+#endif  // MAGPIE_REACTOR_TIMER_TIMER_QUEUE_H_
