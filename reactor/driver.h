@@ -69,9 +69,7 @@ class Driver {
   // Diagnostics (snapshots): registered sources, timers, loop iterations.
   std::size_t source_count() const;
   std::size_t timer_count() const { return timers_.size(); }
-  std::uint64_t turns() const {
-    return turns_.load(std::memory_order_relaxed);
-  }
+  std::uint64_t turns() const { return turns_.load(std::memory_order_relaxed); }
 
   // The reactor thread's loop: returns after request_stop().
   void run();

@@ -58,6 +58,8 @@ class IoSource {
 
   int fd() const { return fd_; }
   bool is_open() const { return fd_ >= 0; }
+  // The reactor it is registered with. Precondition: is_open().
+  const Handle& handle() const { return *handle_; }
 
   // Deregisters, then closes. Idempotent.
   void close();
@@ -65,9 +67,7 @@ class IoSource {
   Poll<ReadyEvent> poll_ready(Context& cx, Direction direction) {
     return io_->poll_ready(cx, direction);
   }
-  void clear_readiness(const ReadyEvent& event) {
-    io_->clear_readiness(event);
-  }
+  void clear_readiness(const ReadyEvent& event) { io_->clear_readiness(event); }
 
   // Runs `op` (returning sys::SysResult) once `direction` is ready; see the
   // protocol above. Errors name `what`; Cancelled once the reactor shut down.

@@ -7,7 +7,8 @@
 //    1  | WRITABLE     | EPOLLOUT                   | a write that hit EAGAIN
 //    2  | READ_CLOSED  | EPOLLRDHUP, EPOLLHUP       | never (final)
 //    3  | WRITE_CLOSED | EPOLLHUP                   | never (final)
-//    4  | ERROR        | EPOLLERR                   | an operation that hit EAGAIN
+//    4  | ERROR        | EPOLLERR                   | an operation that hit
+//    EAGAIN
 //
 // The closed bits are final: once the peer hung up, every later read sees
 // end-of-stream (or an error) at once, never EAGAIN. ERROR counts for both
@@ -51,9 +52,7 @@ class Ready {
   constexpr bool is_readable() const { return (bits_ & kReadable) != 0; }
   constexpr bool is_writable() const { return (bits_ & kWritable) != 0; }
   constexpr bool is_read_closed() const { return (bits_ & kReadClosed) != 0; }
-  constexpr bool is_write_closed() const {
-    return (bits_ & kWriteClosed) != 0;
-  }
+  constexpr bool is_write_closed() const { return (bits_ & kWriteClosed) != 0; }
   constexpr bool is_error() const { return (bits_ & kError) != 0; }
 
   constexpr Ready operator|(Ready other) const {

@@ -3,7 +3,8 @@
 // interest (mio's Registry).
 //
 //   Registry registry = poller.registry();
-//   MAGPIE_RETURN_IF_ERROR(registry.register_fd(fd, token, Interest::kReadable));
+//   MAGPIE_RETURN_IF_ERROR(registry.register_fd(fd, token,
+//   Interest::kReadable));
 //   ...
 //   registry.deregister_fd(fd);   // before close(fd)
 //

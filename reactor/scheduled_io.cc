@@ -18,8 +18,7 @@ void ScheduledIo::set_readiness(Ready ready) {
   std::uint32_t current = word_.load(std::memory_order_relaxed);
   while (true) {
     const std::uint32_t tick = ((current >> kTickShift) + 1) & kTickMask;
-    const std::uint32_t next = (current & kShutdownBit) |
-                               (tick << kTickShift) |
+    const std::uint32_t next = (current & kShutdownBit) | (tick << kTickShift) |
                                (current & kReadinessMask) | ready.bits();
     // ORDERING: release pairs with the acquire loads in poll_ready(); the
     // acquire half orders us after a concurrent clear_readiness().
@@ -54,7 +53,8 @@ void ScheduledIo::shutdown() {
 
 Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction direction) {
   // ORDERING: acquire pairs with the release CAS in set_readiness().
-  if (auto event = event_for(word_.load(std::memory_order_acquire), direction)) {
+  if (auto event =
+          event_for(word_.load(std::memory_order_acquire), direction)) {
     return *event;
   }
   Waker replaced;

@@ -1,7 +1,6 @@
 #include "reactor/sys/error.h"
 
 #include <charconv>
-#include <optional>
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -15,13 +14,13 @@ constexpr std::string_view kErrnoPayloadUrl = "magpie.dev/reactor/errno";
 }  // namespace
 
 absl::Status errno_status(int error, std::string_view what) {
-  absl::Status status = absl::ErrnoToStatus(error, what);
-  status.SetPayload(kErrnoPayloadUrl, absl::Cord(std::to_string(error)));
+  absl::Status status = absl::ErrnoToStatus(error, std::string(what));
+  status.SetPayload(std::string(kErrnoPayloadUrl), absl::Cord(std::to_string(error)));
   return status;
 }
 
 int error_number(const absl::Status& status) {
-  std::optional<absl::Cord> payload = status.GetPayload(kErrnoPayloadUrl);
+  auto payload = status.GetPayload(std::string(kErrnoPayloadUrl));
   if (!payload.has_value()) return 0;
   std::string text(*payload);
   int value = 0;

@@ -20,11 +20,13 @@
 //
 // State (state_):
 //
-//   state     | armed (inserted)  | reactor fires  | reactor shuts down | re-armed
+//   state     | armed (inserted)  | reactor fires  | reactor shuts down |
+//   re-armed
 //   ----------+-------------------+----------------+--------------------+---------
 //   IDLE      | IDLE              | -> FIRED       | -> SHUTDOWN        | IDLE
-//   FIRED     | (not linked)      | (not linked)   | (not linked)       | -> IDLE
-//   SHUTDOWN  | (refused)         | (not linked)   | (not linked)       | -> IDLE
+//   FIRED     | (not linked)      | (not linked)   | (not linked)       | ->
+//   IDLE SHUTDOWN  | (refused)         | (not linked)   | (not linked)       |
+//   -> IDLE
 //
 // Memory ordering: the reactor stores FIRED / SHUTDOWN with release before
 // it takes the waker; the Sleep registers its waker, then loads state_ with

@@ -14,9 +14,8 @@ constexpr std::uint64_t kTickLimit = std::uint64_t{1} << 62;
 
 std::uint64_t TimerQueue::deadline_tick(Clock::time_point deadline) const {
   if (deadline <= origin_) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(
-                      deadline - origin_)
-                      .count();
+  const auto ms =
+      std::chrono::ceil<std::chrono::milliseconds>(deadline - origin_).count();
   return static_cast<std::uint64_t>(ms) > kTickLimit
              ? kTickLimit
              : static_cast<std::uint64_t>(ms);

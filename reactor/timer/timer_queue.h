@@ -46,12 +46,12 @@ class TimerQueue {
  public:
   using Clock = std::chrono::steady_clock;
 
-  enum class [[nodiscard]] InsertResult {
-    kInserted,             // linked; the reactor will fire it in time
-    kInsertedWakeReactor,  // linked; earlier than the reactor's wake-up:
-                           //   the caller must wake the reactor
-    kElapsed,              // due already: not linked, treat as fired
-    kShutdown,             // the reactor is gone: not linked
+  enum class [[nodiscard]] InsertResult{
+      kInserted,             // linked; the reactor will fire it in time
+      kInsertedWakeReactor,  // linked; earlier than the reactor's wake-up:
+                             //   the caller must wake the reactor
+      kElapsed,              // due already: not linked, treat as fired
+      kShutdown,             // the reactor is gone: not linked
   };
 
   explicit TimerQueue(Clock::time_point origin) : origin_(origin) {}

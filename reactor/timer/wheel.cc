@@ -13,9 +13,7 @@ constexpr std::uint64_t slot_range(int level) {
   return std::uint64_t{1} << (Wheel::kSlotBits * level);
 }
 
-constexpr std::uint64_t level_range(int level) {
-  return slot_range(level + 1);
-}
+constexpr std::uint64_t level_range(int level) { return slot_range(level + 1); }
 
 }  // namespace
 
@@ -95,9 +93,9 @@ std::optional<Wheel::Expiration> Wheel::next_expiration_detail() const {
         static_cast<int>((elapsed_ >> (kSlotBits * level)) & kSlotMask);
     const int zeros = std::countr_zero(std::rotr(occupied, now_slot));
     const int slot = (zeros + now_slot) % kSlots;
-    std::uint64_t deadline = (elapsed_ & ~(level_range(level) - 1)) +
-                             static_cast<std::uint64_t>(slot) *
-                                 slot_range(level);
+    std::uint64_t deadline =
+        (elapsed_ & ~(level_range(level) - 1)) +
+        static_cast<std::uint64_t>(slot) * slot_range(level);
     // Only the top level wraps: a slot "behind" elapsed_ holds entries of a
     // later cycle (beyond the span, or across a 2^36 boundary).
     if (deadline <= elapsed_) deadline += level_range(level);

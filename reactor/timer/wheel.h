@@ -45,9 +45,9 @@ class Wheel {
   static constexpr std::uint64_t kMaxSpan = std::uint64_t{1}
                                             << (kSlotBits * kLevels);
 
-  enum class [[nodiscard]] InsertResult {
-    kInserted,  // linked; poll() will hand it out when due
-    kElapsed,   // `when` <= elapsed(): due already, not linked
+  enum class [[nodiscard]] InsertResult{
+      kInserted,  // linked; poll() will hand it out when due
+      kElapsed,   // `when` <= elapsed(): due already, not linked
   };
 
   Wheel() = default;

@@ -133,6 +133,13 @@ inline constexpr bool kIsTask = false;
 template <class U>
 inline constexpr bool kIsTask<Task<U>> = true;
 
+// What `co_await x` accepts besides a Task: any Future (a leaf, rule 3).
+template <class F>
+concept LeafFuture =
+    Future<std::remove_cvref_t<F>> && !kIsTask<std::remove_cvref_t<F>>;
+template <class A>
+concept NotAFuture = !Future<std::remove_cvref_t<A>>;
+
 // Re-polls a parked leaf awaiter with the current Context. Returns the
 // coroutine waiting on it once the leaf is Ready (or threw; the awaiter
 // keeps the output or the exception), an empty handle while it is Pending.
@@ -160,7 +167,11 @@ struct ChainRoot {
   State state = State::kUnpolled;
 };
 
-enum class [[nodiscard]] RootPoll{kPending, kComplete};
+// What poll_root() tells Task::poll() to answer.
+enum class RootPoll {
+  kPending,   // Parked on a leaf that holds this poll's waker.
+  kComplete,  // Finished: take the output (or rethrow) from the promise.
+};
 
 template <class F>
 class LeafAwaiter;
@@ -169,7 +180,9 @@ class TaskAwaiter;
 
 // The untyped half of every Task's promise: chain links, the stored
 // exception, the chain state (used when this promise is the root), and
-// the await_transform that decides what `co_await x` means.
+// the await_transform that decides what `co_await x` means. Every frame
+// carries a ChainRoot because any Task may end up a root; that is about
+// 40 bytes per frame, paid to keep the chain state out of the movable Task.
 class PromiseBase {
  public:
   PromiseBase() noexcept : root_(&own_root_) {}
@@ -181,7 +194,8 @@ class PromiseBase {
     free_frame(frame, size);
   }
 
-  std::suspend_always initial_suspend() const noexcept { return {}; }  // 1
+  // Lazy (rule 1).
+  std::suspend_always initial_suspend() const noexcept { return {}; }
 
   struct FinalAwaiter {
     bool await_ready() const noexcept { return false; }
@@ -209,22 +223,20 @@ class PromiseBase {
   // `co_await future`: polls the leaf with this root poll's Context (rule 3).
   // The future is polled in place: an lvalue must outlive the co_await, a
   // temporary lives until the end of the full expression, across suspension.
-  template <class F>
-  requires Future<std::remove_cvref_t<F>> &&(!kIsTask<std::remove_cvref_t<F>>)
-      LeafAwaiter<std::remove_reference_t<F>> await_transform(
-          F&& future) noexcept {
+  template <LeafFuture F>
+  LeafAwaiter<std::remove_reference_t<F>> await_transform(F&& future) noexcept {
     return LeafAwaiter<std::remove_reference_t<F>>(future, *root_);
   }
 
-  template <class A>
-  requires(!Future<std::remove_cvref_t<A>>) void await_transform(A&&) {
+  template <NotAFuture A>
+  void await_transform(A&&) {
     static_assert(Future<std::remove_cvref_t<A>>,
                   "a Task can co_await only magpie::Futures and Tasks: any "
                   "other awaitable would resume the coroutine outside poll()");
   }
 
   // Polls the chain rooted here (this promise's frame is the root).
-  RootPoll poll_root(Context& cx);
+  [[nodiscard]] RootPoll poll_root(Context& cx);
 
   // Destroys `top`'s frame and every frame suspended below it, innermost
   // first, without recursion (rule 5).

@@ -24,6 +24,7 @@
 #include <utility>
 
 #include "runtime/core/context.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/poll.h"
 #include "runtime/task/header.h"
 #include "runtime/task/output.h"
@@ -54,6 +55,7 @@ class JoinHandle {
 
   Poll<T> poll(Context& cx) {
     assert(header_ != nullptr && "JoinHandle polled after it was moved from");
+    if (!coop::poll_proceed(cx)) return Pending;
     task::TaskOutput<T> out;
     if (!task::try_read_output(header_, &out, cx.waker())) return Pending;
     assert(out.has_result() && "JoinHandle polled again after completion");

@@ -24,10 +24,10 @@
 namespace magpie {
 namespace {
 
-// Deep enough that one native frame per level would overflow the 8 MiB main
-// stack in every build config, even without sanitizers.
+// Deep enough that even a small native frame per level (a recursive
+// destroy, a resume that is not a tail call) would overflow the 8 MiB main
+// stack in every build config.
 constexpr int kMillion = 1'000'000;
-constexpr int kDeepSuspended = 100'000;
 
 // A one-shot event that any thread may fire. Its future keeps the leaf
 // contract: register the waker of every Pending poll, then re-check.
@@ -216,11 +216,6 @@ TEST(TaskTest, LeafAlwaysHoldsTheWakerOfTheLatestPoll) {
 // DESIGN.md §6 scenario 1: polled Pending on one thread with that thread's
 // waker, then finished by block_on on another; the event must wake the new
 // poller, not the old one.
-//
-// The first poll runs on the helper thread (not the other way round) so that
-// the thread that drops the last reference to block_on's parker joined the
-// firer first: ThreadSanitizer does not model the acquire fence in
-// Arc::release() and would otherwise report a race on the parker.
 TEST(TaskTest, MigratesBetweenThreadsBetweenPolls) {
   Event event;
   int resumed = 0;
@@ -459,16 +454,16 @@ Task<int> deep_wait(int n, Event& event, Tracker& tracker) {
 TEST(TaskStressTest, DeepChainSuspendsOnLeafThenCompletes) {
   Event event;
   Tracker tracker;
-  Task<int> task = deep_wait(kDeepSuspended, event, tracker);
+  Task<int> task = deep_wait(kMillion, event, tracker);
   ASSERT_TRUE(poll_once(task, noop_waker()).is_pending());
-  EXPECT_EQ(tracker.live, kDeepSuspended + 1);
+  EXPECT_EQ(tracker.live, kMillion + 1);
   ASSERT_TRUE(poll_once(task, noop_waker()).is_pending());
   std::thread firer([&] { event.fire(7); });
   firer.join();
   Arc<WakeCount> count = make_arc<WakeCount>();
   Poll<int> poll = poll_once(task, waker_from(count));
   ASSERT_TRUE(poll.is_ready());
-  EXPECT_EQ(poll.value(), kDeepSuspended + 7);
+  EXPECT_EQ(poll.value(), kMillion + 7);
   EXPECT_EQ(tracker.live, 0);
   EXPECT_EQ(event.polls.load(std::memory_order_relaxed), 3);
 }
@@ -477,14 +472,14 @@ TEST(TaskStressTest, DeepChainDestroyedWhileSuspended) {
   Event event;
   Tracker tracker;
   {
-    Task<int> task = deep_wait(kDeepSuspended, event, tracker);
+    Task<int> task = deep_wait(kMillion, event, tracker);
     ASSERT_TRUE(poll_once(task, noop_waker()).is_pending());
-    EXPECT_EQ(tracker.live, kDeepSuspended + 1);
+    EXPECT_EQ(tracker.live, kMillion + 1);
   }
   EXPECT_EQ(tracker.live, 0);
   // Innermost first (task.h rule 5): level 0 is the innermost frame.
-  ASSERT_EQ(tracker.destroyed.size(), std::size_t{kDeepSuspended + 1});
-  for (int level = 0; level <= kDeepSuspended; ++level) {
+  ASSERT_EQ(tracker.destroyed.size(), std::size_t{kMillion + 1});
+  for (int level = 0; level <= kMillion; ++level) {
     ASSERT_EQ(tracker.destroyed[level], level);
   }
 }

@@ -1,0 +1,77 @@
+// magpie::net::TcpListener — a listening TCP socket whose accept() is a
+// future.
+//
+//   absl::StatusOr<TcpListener> listener =
+//       TcpListener::bind(*SocketAddr::parse("127.0.0.1:0"));
+//   SocketAddr where = *listener->local_addr();          // the real port
+//   auto accepted = magpie::block_on(listener->accept());
+//   if (accepted.ok()) { auto& [stream, peer] = *accepted; ... }
+//
+// bind() creates the socket (SO_REUSEADDR), binds, listens and registers it
+// with the current reactor (FailedPrecondition with none). The accepted
+// streams are registered with the listener's reactor.
+//
+// Errors: accept() reports kernel errors as a status with the errno
+// (error_number()). Running out of file descriptors (EMFILE, ENFILE) is
+// such an error, and the listener stays usable: the pending connection stays
+// queued and the next accept() tries again at once. A server loop should
+// back off briefly (e.g. magpie::sleep(10ms)) on such an error instead of
+// retrying hot (DESIGN.md §4).
+//
+// Threads: one accept() pending at a time, polled from any thread with any
+// waker; the listener outlives it. Closed on destruction (deregistered
+// first).
+
+#ifndef MAGPIE_REACTOR_NET_TCP_LISTENER_H_
+#define MAGPIE_REACTOR_NET_TCP_LISTENER_H_
+
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "reactor/io_source.h"
+#include "reactor/net/socket_addr.h"
+#include "reactor/net/tcp_stream.h"
+#include "runtime/core/context.h"
+#include "runtime/core/poll.h"
+
+namespace magpie::net {
+
+class TcpListener {
+ public:
+  // The listen() backlog bind() uses unless told otherwise.
+  static constexpr int kDefaultBacklog = 1024;
+
+  using Accepted = std::pair<TcpStream, SocketAddr>;
+
+  class AcceptFuture {
+   public:
+    using Output = absl::StatusOr<Accepted>;
+    explicit AcceptFuture(TcpListener& listener) : listener_(&listener) {}
+    Poll<Output> poll(Context& cx) { return listener_->poll_accept(cx); }
+
+   private:
+    TcpListener* listener_;
+  };
+
+  static absl::StatusOr<TcpListener> bind(const SocketAddr& addr,
+                                          int backlog = kDefaultBacklog);
+
+  TcpListener(TcpListener&&) noexcept = default;
+  TcpListener& operator=(TcpListener&&) noexcept = default;
+
+  absl::StatusOr<SocketAddr> local_addr() const;
+
+  AcceptFuture accept() { return AcceptFuture(*this); }
+  Poll<absl::StatusOr<Accepted>> poll_accept(Context& cx);
+
+  int fd() const { return source_.fd(); }
+
+ private:
+  explicit TcpListener(reactor::IoSource source) : source_(std::move(source)) {}
+
+  reactor::IoSource source_;
+};
+
+}  // namespace magpie::net
+
+#endif  // MAGPIE_REACTOR_NET_TCP_LISTENER_H_

@@ -1,0 +1,103 @@
+// magpie::Sleep — a future that completes once a deadline has passed;
+// magpie::sleep(duration) and magpie::sleep_until(deadline) make one.
+//
+//   magpie::block_on(magpie::sleep(std::chrono::milliseconds(20)));
+//
+// Guarantees:
+//  - Never early: it completes only once steady_clock::now() >= deadline.
+//    It may be late by up to about a millisecond (the wheel's resolution)
+//    plus scheduling delay.
+//  - No allocation: the timer entry lives inside the Sleep; the first
+//    Pending poll links it into the reactor's wheel (O(1)), dropping the
+//    Sleep unlinks it (O(1)), so a dropped Sleep leaves nothing behind.
+//  - Polled from any thread, a different waker on each poll: the latest
+//    waker is the one woken (reactor.h rule 5).
+//
+// Output: void. A Sleep that cannot wait — no reactor is current when it is
+// first polled (FailedPrecondition), or the reactor shut down while it
+// waited (Cancelled) — throws reactor::ReactorError from poll(). Combinators
+// that prefer a status call poll_status() instead.
+//
+// Ownership and threads: a plain future (future.h). It finds its reactor
+// through the current handle when created or, failing that, when first
+// polled. Movable until its first poll, never after (the wheel points into
+// it). One thread polls it at a time.
+
+#ifndef MAGPIE_REACTOR_TIME_SLEEP_H_
+#define MAGPIE_REACTOR_TIME_SLEEP_H_
+
+#include <chrono>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "reactor/handle.h"
+#include "reactor/timer/entry.h"
+#include "runtime/core/context.h"
+#include "runtime/core/poll.h"
+
+namespace magpie {
+
+class Sleep {
+ public:
+  using Output = void;
+  using Clock = std::chrono::steady_clock;
+
+  explicit Sleep(Clock::time_point deadline);
+  // Only before the first poll (asserted).
+  Sleep(Sleep&& other) noexcept;
+  Sleep& operator=(Sleep&&) = delete;
+  Sleep(const Sleep&) = delete;
+  Sleep& operator=(const Sleep&) = delete;
+  ~Sleep();
+
+  // Ready once the deadline has passed; throws reactor::ReactorError when the
+  // sleep cannot wait (see above).
+  Poll<void> poll(Context& cx);
+
+  // As poll(), but reports the failure as a status: Ready(OkStatus()) when
+  // the deadline passed.
+  Poll<absl::Status> poll_status(Context& cx);
+
+  Clock::time_point deadline() const { return deadline_; }
+
+  // True once it fired (or its deadline has passed).
+  bool is_elapsed() const;
+
+  // Re-arms with a new deadline (unlinking the entry if it was linked); the
+  // next poll registers again. May be called between polls, any number of
+  // times.
+  void reset(Clock::time_point deadline);
+
+ private:
+  Clock::time_point deadline_;
+  std::optional<reactor::Handle> handle_;
+  bool linked_ = false;  // The entry was inserted and not yet removed.
+  bool done_ = false;    // Completed (deadline passed or fired).
+  reactor::timer::TimerEntry entry_;
+};
+
+// A deadline `duration` from now, saturating at time_point::max().
+template <class Rep, class Period>
+Sleep::Clock::time_point deadline_after(
+    std::chrono::duration<Rep, Period> duration) {
+  const Sleep::Clock::time_point now = Sleep::Clock::now();
+  const auto room = Sleep::Clock::time_point::max() - now;
+  if (duration > room) return Sleep::Clock::time_point::max();
+  if (duration.count() <= 0) return now;
+  return now + std::chrono::ceil<Sleep::Clock::duration>(duration);
+}
+
+// A future that completes `duration` from now.
+template <class Rep, class Period>
+Sleep sleep(std::chrono::duration<Rep, Period> duration) {
+  return Sleep(deadline_after(duration));
+}
+
+// A future that completes at `deadline` (at once if it has passed).
+inline Sleep sleep_until(Sleep::Clock::time_point deadline) {
+  return Sleep(deadline);
+}
+
+}  // namespace magpie
+
+#endif  // MAGPIE_REACTOR_TIME_SLEEP_H_

@@ -1,0 +1,111 @@
+// magpie::timeout — runs a future with a deadline: its output if it finishes
+// in time, else a DeadlineExceeded status.
+//
+//   absl::StatusOr<std::size_t> n =
+//       magpie::block_on(magpie::timeout(100ms, stream.read(buf)));
+//
+// Output (the choice: statuses, not exceptions, so a timeout is an ordinary
+// value to branch on):
+//
+//   inner output T       | Timeout's output  | on timeout
+//   ---------------------+-------------------+------------------------------
+//   void                 | absl::Status      | DeadlineExceeded
+//   absl::Status         | absl::Status      | DeadlineExceeded
+//   absl::StatusOr<U>    | absl::StatusOr<U> | DeadlineExceeded
+//   any other T          | absl::StatusOr<T> | DeadlineExceeded
+//
+// Inner statuses pass through unchanged (flattened), so a DeadlineExceeded
+// may also come from the inner future itself. With no current reactor the
+// output is FailedPrecondition, after a reactor shutdown Cancelled.
+//
+// Each poll polls the inner future first, so a future that is ready wins
+// even when the deadline has also passed. Dropping the Timeout drops the
+// inner future and unlinks the timer.
+//
+// Ownership and threads: owns the inner future; a plain future otherwise
+// (movable until first polled, one poller at a time, any thread).
+
+#ifndef MAGPIE_REACTOR_TIME_TIMEOUT_H_
+#define MAGPIE_REACTOR_TIME_TIMEOUT_H_
+
+#include <chrono>
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "reactor/time/sleep.h"
+#include "runtime/core/future.h"
+
+namespace magpie {
+namespace timeout_internal {
+
+template <class T>
+struct OutputOf {
+  using type = absl::StatusOr<T>;
+};
+template <>
+struct OutputOf<void> {
+  using type = absl::Status;
+};
+template <>
+struct OutputOf<absl::Status> {
+  using type = absl::Status;
+};
+template <class U>
+struct OutputOf<absl::StatusOr<U>> {
+  using type = absl::StatusOr<U>;
+};
+
+}  // namespace timeout_internal
+
+template <Future F>
+class Timeout {
+ public:
+  using Inner = FutureOutput<F>;
+  using Output = typename timeout_internal::OutputOf<Inner>::type;
+
+  Timeout(F future, Sleep::Clock::time_point deadline)
+      : future_(std::move(future)), sleep_(deadline) {}
+
+  Poll<Output> poll(Context& cx) {
+    if constexpr (std::is_void_v<Inner>) {
+      if (future_.poll(cx).is_ready()) return Output(absl::OkStatus());
+    } else {
+      Poll<Inner> inner = future_.poll(cx);
+      if (inner.is_ready()) return Output(std::move(inner).value());
+    }
+    Poll<absl::Status> timer = sleep_.poll_status(cx);
+    if (timer.is_pending()) return Pending;
+    if (!timer.value().ok()) return Output(std::move(timer).value());
+    return Output(absl::DeadlineExceededError("magpie::timeout elapsed"));
+  }
+
+  Sleep::Clock::time_point deadline() const { return sleep_.deadline(); }
+
+  // The inner future (e.g. to take it back before it completed).
+  F& get() { return future_; }
+
+ private:
+  F future_;
+  Sleep sleep_;
+};
+
+// `future` with a deadline `duration` from now.
+template <class Rep, class Period, class F>
+requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>> timeout(
+    std::chrono::duration<Rep, Period> duration, F&& future) {
+  return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future),
+                                         deadline_after(duration));
+}
+
+// `future` with an absolute deadline.
+template <class F>
+requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>>
+timeout_at(Sleep::Clock::time_point deadline, F&& future) {
+  return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future), deadline);
+}
+
+}  // namespace magpie
+
+#endif  // MAGPIE_REACTOR_TIME_TIMEOUT_H_

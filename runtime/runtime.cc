@@ -1,0 +1,171 @@
+#include "runtime/runtime.h"
+
+#include <pthread.h>
+
+#include <memory>
+
+namespace magpie {
+namespace {
+
+// The calling thread's current runtime (innermost EnterGuard), or null.
+thread_local const Handle* current_handle = nullptr;
+
+// For threads the runtime starts: a Handle owned for the thread's life.
+thread_local std::unique_ptr<Handle> thread_handle;
+
+void set_thread_name(const std::string& name) {
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+
+}  // namespace
+
+// ---- Handle --------------------------------------------------------------
+
+Handle Handle::current() {
+  if (current_handle == nullptr) throw NoCurrentRuntime();
+  return *current_handle;
+}
+
+std::optional<Handle> Handle::try_current() {
+  if (current_handle == nullptr) return std::nullopt;
+  return *current_handle;
+}
+
+Handle::EnterGuard::EnterGuard(const Handle& handle)
+    : saved_(current_handle), owned_(new Handle(handle)) {
+  current_handle = owned_;
+}
+
+Handle::EnterGuard::~EnterGuard() {
+  current_handle = saved_;
+  delete owned_;
+}
+
+RuntimeMetrics Handle::metrics() const {
+  RuntimeMetrics metrics = shared_->scheduler->metrics();
+  metrics.blocking_threads = shared_->blocking->num_threads();
+  metrics.blocking_queue_depth = shared_->blocking->queue_depth();
+  return metrics;
+}
+
+// ---- Builder -------------------------------------------------------------
+
+Runtime::Builder::Builder() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  scheduler_.worker_threads = cores == 0 ? 1 : cores;
+}
+
+Runtime::Builder& Runtime::Builder::worker_threads(std::size_t n) {
+  if (n == 0) throw std::invalid_argument("magpie: worker_threads must be > 0");
+  scheduler_.worker_threads = n;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::thread_name(std::string prefix) {
+  thread_name_ = std::move(prefix);
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::on_thread_start(std::function<void()> hook) {
+  on_thread_start_ = std::move(hook);
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::on_thread_stop(std::function<void()> hook) {
+  on_thread_stop_ = std::move(hook);
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::global_queue_interval(std::uint32_t ticks) {
+  if (ticks == 0) throw std::invalid_argument("magpie: interval must be > 0");
+  scheduler_.global_queue_interval = ticks;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::event_interval(std::uint32_t ticks) {
+  if (ticks == 0) throw std::invalid_argument("magpie: interval must be > 0");
+  scheduler_.event_interval = ticks;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::max_blocking_threads(std::size_t n) {
+  if (n == 0) throw std::invalid_argument("magpie: max_blocking_threads must be > 0");
+  max_blocking_threads_ = n;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::thread_keep_alive(
+    std::chrono::milliseconds keep_alive) {
+  keep_alive_ = keep_alive;
+  return *this;
+}
+
+Runtime Runtime::Builder::build() { return Runtime(*this); }
+
+// ---- Runtime -------------------------------------------------------------
+
+Runtime::Runtime() : Runtime(Builder()) {}
+
+Runtime::Runtime(const Builder& builder)
+    : handle_(make_arc<runtime_internal::RuntimeShared>()) {
+  auto& shared = *handle_.shared_;
+  shared.scheduler = make_arc<scheduler::Shared>(builder.scheduler_);
+
+  // Blocking threads see this runtime as current, and run the user's hooks.
+  // They hold a Handle (not the Runtime), so the hooks can't outlive it.
+  scheduler::BlockingPoolConfig blocking;
+  blocking.max_threads = builder.max_blocking_threads_;
+  blocking.keep_alive = builder.keep_alive_;
+  blocking.thread_name = builder.thread_name_ + "-blk";
+  Handle handle = handle_;
+  auto on_start = builder.on_thread_start_;
+  auto on_stop = builder.on_thread_stop_;
+  blocking.on_thread_start = [handle, on_start] {
+    thread_handle = std::make_unique<Handle>(handle);
+    current_handle = thread_handle.get();
+    if (on_start) on_start();
+  };
+  blocking.on_thread_stop = [on_stop] {
+    if (on_stop) on_stop();
+    current_handle = nullptr;
+    thread_handle.reset();
+  };
+  shared.blocking = std::make_unique<scheduler::BlockingPool>(std::move(blocking));
+
+  const std::size_t n = builder.scheduler_.worker_threads;
+  workers_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    workers_.emplace_back([handle, on_start, on_stop, i,
+                           name = builder.thread_name_ + "-" + std::to_string(i)] {
+      set_thread_name(name);
+      Handle::EnterGuard guard(handle);
+      if (on_start) on_start();
+      scheduler::Shared::run_worker(handle.shared_->scheduler, i);
+      if (on_stop) on_stop();
+    });
+  }
+}
+
+Runtime::Runtime(Runtime&& other) noexcept
+    : handle_(std::move(other.handle_)),
+      workers_(std::move(other.workers_)),
+      shut_down_(std::exchange(other.shut_down_, true)) {}
+
+Runtime::~Runtime() { shutdown(); }
+
+std::size_t Runtime::num_workers() const { return workers_.size(); }
+
+void Runtime::check_not_on_worker(const char* what) const {
+  if (handle_.shared_->scheduler->is_current_thread_worker()) {
+    throw std::logic_error(std::string("magpie: Runtime::") + what +
+                           " called from one of the runtime's own workers");
+  }
+}
+
+void Runtime::shutdown() { shutdown_timeout(std::chrono::nanoseconds(-1)); }
+
+bool Runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
+  if (shut_down_) return true;
+  check_not_on_worker("shutdown");
+  shut_down_ = true;
+  auto& shared = *handle_.shared_;
+  shared.scheduler->begin_shutdown();
+  for (std::thread& worker : workers_) worker.join();
+  shared.scheduler->finish_shutdown();
+  return shared.blocking->shutdown(timeout);
+}
+
+}  // namespace magpie

@@ -1,0 +1,229 @@
+// magpie::Runtime — the multi-threaded work-stealing runtime: N worker
+// threads running spawned tasks, a pool of threads for blocking work, and
+// (when the reactor is built in) the I/O and timer thread.
+//
+//   magpie::Runtime rt;                                  // defaults
+//   auto rt2 = magpie::Runtime::Builder().worker_threads(4).build();
+//   magpie::JoinHandle<int> h = rt.spawn(compute());     // from any thread
+//   int v = rt.block_on(std::move(h));                   // from a non-worker
+//
+// Inside a task, the free functions reach the current runtime:
+// magpie::spawn(f), magpie::spawn_blocking(fn), magpie::yield_now(), and
+// magpie::Handle::current().
+//
+// Ownership: the Runtime object owns its threads; shutdown() (called by the
+// destructor) stops the workers, drops every unfinished task's future on a
+// worker thread, joins the workers, and waits for blocking jobs. Task cells,
+// wakers and Handles keep the shared state alive as long as they exist, so
+// waking a task after shutdown is safe and does nothing. After shutdown,
+// spawn() throws magpie::RuntimeShutdown.
+//
+// Threads: spawn() from any thread; block_on() and shutdown() from a thread
+// that is not one of this runtime's workers (they would deadlock it: they
+// throw std::logic_error instead).
+
+#ifndef MAGPIE_RUNTIME_RUNTIME_H_
+#define MAGPIE_RUNTIME_RUNTIME_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "runtime/block_on.h"
+#include "runtime/core/arc.h"
+#include "runtime/core/future.h"
+#include "runtime/scheduler/blocking_pool.h"
+#include "runtime/scheduler/metrics.h"
+#include "runtime/scheduler/worker.h"
+#include "runtime/task/cell.h"
+#include "runtime/task/errors.h"
+#include "runtime/task/join_handle.h"
+#include "runtime/yield_now.h"
+
+namespace magpie {
+
+// Thrown by magpie::spawn() and Handle::current() outside a runtime.
+class NoCurrentRuntime : public std::logic_error {
+ public:
+  NoCurrentRuntime()
+      : std::logic_error(
+            "magpie: no current runtime (call from a task, a runtime's "
+            "block_on, or inside Handle::enter())") {}
+};
+
+namespace runtime_internal {
+
+// Everything a Handle reaches: the scheduler, the blocking pool, and the
+// runtime's hooks. Shared by the Runtime, its Handles and its threads.
+struct RuntimeShared {
+  Arc<scheduler::Shared> scheduler;
+  std::unique_ptr<scheduler::BlockingPool> blocking;
+};
+
+}  // namespace runtime_internal
+
+// A cheap, copyable reference to a runtime, usable from any thread (also
+// after the runtime shut down: spawns then throw RuntimeShutdown).
+class Handle {
+ public:
+  // The runtime of the calling thread: a worker, a blocking thread, a
+  // runtime's block_on, or inside enter(). Throws NoCurrentRuntime if none.
+  static Handle current();
+  static std::optional<Handle> try_current();
+
+  template <class F>
+    requires Future<std::decay_t<F>>
+  JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) const {
+    using Cell = task::Cell<std::decay_t<F>, scheduler::TaskScheduler>;
+    task::Header* header = Cell::allocate(
+        std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler));
+    if (!shared_->scheduler->owned().bind(header)) {
+      header->vtable->dealloc(header);  // never shared: free it outright
+      throw RuntimeShutdown();
+    }
+    shared_->scheduler->schedule_new(task::Notified::from_raw(header));
+    return JoinHandle<FutureOutput<std::decay_t<F>>>::from_raw(header);
+  }
+
+  template <class Fn>
+  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
+      Fn&& fn) const {
+    return shared_->blocking->spawn(std::forward<Fn>(fn));
+  }
+
+  // Makes this runtime the calling thread's current one until the guard
+  // goes (guards nest).
+  class EnterGuard {
+   public:
+    explicit EnterGuard(const Handle& handle);
+    ~EnterGuard();
+    EnterGuard(const EnterGuard&) = delete;
+    EnterGuard& operator=(const EnterGuard&) = delete;
+
+   private:
+    const Handle* saved_;
+    Handle* owned_;
+  };
+  [[nodiscard]] EnterGuard enter() const { return EnterGuard(*this); }
+
+  RuntimeMetrics metrics() const;
+
+  bool operator==(const Handle& other) const {
+    return shared_.ptr_eq(other.shared_);
+  }
+
+ private:
+  friend class Runtime;
+  explicit Handle(Arc<runtime_internal::RuntimeShared> shared)
+      : shared_(std::move(shared)) {}
+
+  Arc<runtime_internal::RuntimeShared> shared_;
+};
+
+class Runtime {
+ public:
+  class Builder {
+   public:
+    Builder();
+    // Async worker threads (default: the machine's core count).
+    Builder& worker_threads(std::size_t n);
+    // Thread name prefix; workers are "<prefix>-<i>" (Linux keeps 15 chars).
+    Builder& thread_name(std::string prefix);
+    Builder& on_thread_start(std::function<void()> hook);
+    Builder& on_thread_stop(std::function<void()> hook);
+    // Polls between checks of the global queue ahead of local work.
+    Builder& global_queue_interval(std::uint32_t ticks);
+    // Polls between a busy worker's maintenance checks.
+    Builder& event_interval(std::uint32_t ticks);
+    // Cap on blocking-pool threads, and how long an idle one lingers.
+    Builder& max_blocking_threads(std::size_t n);
+    Builder& thread_keep_alive(std::chrono::milliseconds keep_alive);
+
+    Runtime build();
+
+   private:
+    friend class Runtime;
+    scheduler::SchedulerConfig scheduler_;
+    std::string thread_name_ = "magpie-worker";
+    std::function<void()> on_thread_start_;
+    std::function<void()> on_thread_stop_;
+    std::size_t max_blocking_threads_ = 512;
+    std::chrono::milliseconds keep_alive_{10'000};
+  };
+
+  // A runtime with the default Builder settings.
+  Runtime();
+  Runtime(Runtime&& other) noexcept;
+  Runtime& operator=(Runtime&&) = delete;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  ~Runtime();
+
+  template <class F>
+    requires Future<std::decay_t<F>>
+  JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) {
+    return handle_.spawn(std::forward<F>(future));
+  }
+
+  template <class Fn>
+  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(Fn&& fn) {
+    return handle_.spawn_blocking(std::forward<Fn>(fn));
+  }
+
+  // Runs `future` to completion on the calling thread, with this runtime
+  // as the current one (so it can spawn). Not from a worker thread.
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  FutureOutput<std::remove_cvref_t<F>> block_on(F&& future) {
+    check_not_on_worker("block_on");
+    Handle::EnterGuard guard(handle_);
+    return magpie::block_on(std::forward<F>(future));
+  }
+
+  // Shuts down (see the header comment), waiting for blocking jobs without
+  // limit. Idempotent.
+  void shutdown();
+  // As shutdown(), waiting at most `timeout` for blocking jobs. True if they
+  // all finished in time.
+  bool shutdown_timeout(std::chrono::nanoseconds timeout);
+
+  const Handle& handle() const { return handle_; }
+  RuntimeMetrics metrics() const { return handle_.metrics(); }
+  std::size_t num_workers() const;
+
+  // The current runtime's handle (see Handle::current()).
+  static Handle current() { return Handle::current(); }
+
+ private:
+  explicit Runtime(const Builder& builder);
+  void check_not_on_worker(const char* what) const;
+
+  Handle handle_;
+  std::vector<std::thread> workers_;
+  bool shut_down_ = false;
+};
+
+// Spawns onto the current runtime (Handle::current()).
+template <class F>
+  requires Future<std::decay_t<F>>
+JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) {
+  return Handle::current().spawn(std::forward<F>(future));
+}
+
+// Runs fn on the current runtime's blocking pool.
+template <class Fn>
+JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(Fn&& fn) {
+  return Handle::current().spawn_blocking(std::forward<Fn>(fn));
+}
+
+}  // namespace magpie
+
+#endif  // MAGPIE_RUNTIME_RUNTIME_H_

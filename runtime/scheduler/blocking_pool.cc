@@ -1,0 +1,117 @@
+#include "runtime/scheduler/blocking_pool.h"
+
+#include <pthread.h>
+
+#include <thread>
+
+namespace magpie::scheduler {
+namespace blocking_internal {
+namespace {
+
+void set_thread_name(const std::string& name) {
+  // Linux limits names to 15 characters.
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+}
+
+void thread_main(Arc<PoolShared> shared) {
+  set_thread_name(shared->config.thread_name);
+  if (shared->config.on_thread_start) shared->config.on_thread_start();
+  while (true) {
+    task::Header* job = nullptr;
+    {
+      core::MutexLock lock(&shared->mu);
+      const auto idle_since = std::chrono::steady_clock::now();
+      while (shared->queue.empty() && !shared->shutdown) {
+        if (std::chrono::steady_clock::now() - idle_since >=
+            shared->config.keep_alive) {
+          break;
+        }
+        ++shared->num_idle;
+        lock.wait_for(shared->cv, shared->config.keep_alive);
+        --shared->num_idle;
+      }
+      if (shared->queue.empty()) {
+        // Kept alive long enough, or shutting down with nothing to do.
+        --shared->num_threads;
+        shared->exited.notify_all();
+        break;
+      }
+      job = shared->queue.front();
+      shared->queue.pop_front();
+    }
+    // Unlocked (STYLE 8): the job is user code.
+    task::Notified::from_raw(job).run();
+  }
+  if (shared->config.on_thread_stop) shared->config.on_thread_stop();
+}
+
+}  // namespace
+
+void push(const Arc<PoolShared>& shared, task::Notified job) {
+  bool start_thread = false;
+  {
+    core::MutexLock lock(&shared->mu);
+    if (shared->shutdown) return;  // `job` drops its reference unlocked
+    shared->queue.push_back(std::move(job).into_raw());
+    if (shared->num_idle == 0 &&
+        shared->num_threads < shared->config.max_threads) {
+      ++shared->num_threads;
+      start_thread = true;
+    }
+  }
+  if (start_thread) {
+    std::thread(thread_main, shared).detach();
+  } else {
+    shared->cv.notify_one();
+  }
+}
+
+}  // namespace blocking_internal
+
+BlockingPool::BlockingPool(BlockingPoolConfig config)
+    : shared_(make_arc<blocking_internal::PoolShared>(std::move(config))) {}
+
+BlockingPool::~BlockingPool() {
+  if (!shut_down_) shutdown(std::chrono::nanoseconds(-1));
+}
+
+bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
+  shut_down_ = true;
+  std::deque<task::Header*> not_started;
+  {
+    core::MutexLock lock(&shared_->mu);
+    shared_->shutdown = true;
+    not_started.swap(shared_->queue);
+  }
+  shared_->cv.notify_all();
+  // Cancel jobs that never started (drops their closures here), then drop
+  // their queue entries.
+  shared_->owned.close_and_shutdown_all();
+  for (task::Header* job : not_started) task::Notified::from_raw(job).reset();
+
+  const bool forever = timeout.count() < 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  core::MutexLock lock(&shared_->mu);
+  while (shared_->num_threads > 0) {
+    if (forever) {
+      lock.wait(shared_->exited);
+    } else {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      lock.wait_for(shared_->exited, deadline - now);
+    }
+  }
+  return true;
+}
+
+std::size_t BlockingPool::num_threads() {
+  core::MutexLock lock(&shared_->mu);
+  return shared_->num_threads;
+}
+
+std::size_t BlockingPool::queue_depth() {
+  core::MutexLock lock(&shared_->mu);
+  return shared_->queue.size();
+}
+
+}  // namespace magpie::scheduler

@@ -1,0 +1,139 @@
+// magpie::scheduler::BlockingPool — a bounded, elastic pool of threads for
+// blocking work (spawn_blocking), so a blocking call never stalls the async
+// workers and every task queued behind them.
+//
+// A blocking job is a task like any other (same cell, JoinHandle, abort):
+// its "future" runs the function once on its first poll. Jobs wait in a FIFO;
+// a thread is started for a job when none is idle and fewer than
+// max_threads exist; an idle thread exits after keep_alive.
+//
+// Shutdown: jobs not yet started are cancelled (their JoinHandles throw
+// TaskCancelled); running ones cannot be interrupted, so shutdown waits for
+// them, up to a timeout if one is given. Threads still running after that
+// are left to finish on their own (they hold the pool's shared state).
+//
+// Ownership: the Runtime owns the pool; its shared state is in an Arc held
+// by its threads and by every job's cell. Threads: spawn() from any thread;
+// shutdown() once, from the Runtime's owner.
+
+#ifndef MAGPIE_RUNTIME_SCHEDULER_BLOCKING_POOL_H_
+#define MAGPIE_RUNTIME_SCHEDULER_BLOCKING_POOL_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "runtime/core/arc.h"
+#include "runtime/core/mutex.h"
+#include "runtime/task/cell.h"
+#include "runtime/task/errors.h"
+#include "runtime/task/join_handle.h"
+#include "runtime/task/owned_tasks.h"
+
+namespace magpie::scheduler {
+
+struct BlockingPoolConfig {
+  std::size_t max_threads = 512;
+  std::chrono::milliseconds keep_alive{10'000};
+  std::string thread_name = "magpie-blocking";
+  // Runs on each pool thread first and last (e.g. to enter the runtime).
+  std::function<void()> on_thread_start;
+  std::function<void()> on_thread_stop;
+};
+
+class BlockingPool;
+
+namespace blocking_internal {
+
+struct PoolShared {
+  explicit PoolShared(BlockingPoolConfig config) : config(std::move(config)) {}
+
+  const BlockingPoolConfig config;
+  core::Mutex mu;
+  std::condition_variable cv;        // jobs arrived, or shutdown
+  std::condition_variable exited;    // a thread exited
+  std::deque<task::Header*> queue ABSL_GUARDED_BY(mu);  // each owns a ref
+  std::size_t num_threads ABSL_GUARDED_BY(mu) = 0;
+  std::size_t num_idle ABSL_GUARDED_BY(mu) = 0;
+  bool shutdown ABSL_GUARDED_BY(mu) = false;
+  task::OwnedTasks owned;
+};
+
+// Queues a job; starts a thread if needed. False after shutdown.
+void push(const Arc<PoolShared>& shared, task::Notified job);
+
+class Scheduler {
+ public:
+  explicit Scheduler(Arc<PoolShared> shared) : shared_(std::move(shared)) {}
+  void schedule(task::Notified job) { push(shared_, std::move(job)); }
+  void yield_now(task::Notified job) { push(shared_, std::move(job)); }
+  bool release(task::Header* header) { return shared_->owned.remove(header); }
+
+ private:
+  Arc<PoolShared> shared_;
+};
+
+// The future of a blocking job: runs `fn` on its first (only) poll.
+template <class Fn>
+class BlockingFuture {
+ public:
+  using Output = std::invoke_result_t<Fn&>;
+  explicit BlockingFuture(Fn fn) : fn_(std::move(fn)) {}
+  Poll<Output> poll(Context&) {
+    if constexpr (std::is_void_v<Output>) {
+      fn_();
+      return ready();
+    } else {
+      return fn_();
+    }
+  }
+
+ private:
+  Fn fn_;
+};
+
+}  // namespace blocking_internal
+
+class BlockingPool {
+ public:
+  explicit BlockingPool(BlockingPoolConfig config);
+  BlockingPool(const BlockingPool&) = delete;
+  BlockingPool& operator=(const BlockingPool&) = delete;
+  ~BlockingPool();
+
+  // Runs fn() on a pool thread. Throws RuntimeShutdown after shutdown.
+  template <class Fn>
+  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(Fn&& fn) {
+    using Future = blocking_internal::BlockingFuture<std::decay_t<Fn>>;
+    using Cell = task::Cell<Future, blocking_internal::Scheduler>;
+    task::Header* header = Cell::allocate(Future(std::forward<Fn>(fn)),
+                                          blocking_internal::Scheduler(shared_));
+    if (!shared_->owned.bind(header)) {
+      header->vtable->dealloc(header);
+      throw RuntimeShutdown();
+    }
+    blocking_internal::push(shared_, task::Notified::from_raw(header));
+    return JoinHandle<typename Future::Output>::from_raw(header);
+  }
+
+  // Cancels queued jobs and waits for running ones, at most `timeout`
+  // (negative: no limit). Returns true if every thread exited in time.
+  bool shutdown(std::chrono::nanoseconds timeout);
+
+  std::size_t num_threads();
+  std::size_t queue_depth();
+
+ private:
+  Arc<blocking_internal::PoolShared> shared_;
+  bool shut_down_ = false;
+};
+
+}  // namespace magpie::scheduler
+
+#endif  // MAGPIE_RUNTIME_SCHEDULER_BLOCKING_POOL_H_

@@ -1,0 +1,118 @@
+#include "runtime/scheduler/inject.h"
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+namespace magpie::scheduler {
+namespace {
+
+// moodycamel's enqueue fails only when it cannot allocate a block. Dropping
+// the task would lose it silently (its JoinHandle would never complete), so
+// treat it like any other allocation failure in the scheduler: abort.
+[[noreturn]] void enqueue_failed() {
+  std::fputs("magpie: Inject queue could not allocate; aborting\n", stderr);
+  std::abort();
+}
+
+}  // namespace
+
+Inject::~Inject() {
+  assert(is_empty() && "drain() the Inject queue first");
+  drain();
+}
+
+bool Inject::begin_push() {
+  // ORDERING: seq_cst, the pusher's half of the Dekker pair with close()
+  // (rule 3): this increment and the load of closed_ below against close()'s
+  // store of closed_ and its load of pushers_.
+  pushers_.fetch_add(1, std::memory_order_seq_cst);
+  if (closed_.load(std::memory_order_seq_cst)) {
+    end_push();
+    return false;
+  }
+  return true;
+}
+
+void Inject::end_push() {
+  // ORDERING: release pairs with close()'s load of pushers_: our enqueue and
+  // count happen before close() returns (rule 4).
+  pushers_.fetch_sub(1, std::memory_order_release);
+}
+
+bool Inject::push(task::Notified task) {
+  if (!begin_push()) return false;  // `task` drops its reference
+  if (!queue_.enqueue(std::move(task).into_raw())) enqueue_failed();
+  // ORDERING: seq_cst, after the enqueue (rules 1, 2); pairs with the
+  // seq_cst loads in len() — the worker's pre-park check.
+  len_.fetch_add(1, std::memory_order_seq_cst);
+  end_push();
+  return true;
+}
+
+bool Inject::push_batch(task::Header* const* tasks, std::size_t n) {
+  if (n == 0) return !is_closed();
+  if (!begin_push()) {
+    for (std::size_t i = 0; i < n; ++i) {
+      task::Notified::from_raw(tasks[i]).reset();
+    }
+    return false;
+  }
+  if (!queue_.enqueue_bulk(tasks, n)) enqueue_failed();
+  // ORDERING: as in push().
+  len_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_seq_cst);
+  end_push();
+  return true;
+}
+
+task::Notified Inject::pop() {
+  for (int attempt = 0; attempt < kPopAttempts; ++attempt) {
+    if (len() == 0) return {};
+    task::Header* header = nullptr;
+    if (queue_.try_dequeue(header)) {
+      // ORDERING: seq_cst, after the dequeue (rules 1, 2); pairs with the
+      // seq_cst loads in len().
+      len_.fetch_sub(1, std::memory_order_seq_cst);
+      return task::Notified::from_raw(header);
+    }
+  }
+  return {};
+}
+
+std::size_t Inject::len() const {
+  // ORDERING: seq_cst pairs with the seq_cst updates in push, push_batch and
+  // pop, and orders this read in the single total order with a parking
+  // worker's announcement (rule 2).
+  const std::int64_t n = len_.load(std::memory_order_seq_cst);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+void Inject::close() {
+  // ORDERING: seq_cst, the closer's half of the Dekker pair (rule 3).
+  closed_.store(true, std::memory_order_seq_cst);
+  // ORDERING: seq_cst (the Dekker load; it also acquires, pairing with
+  // end_push's release). Pushers hold the count only across one enqueue, so
+  // yielding briefly is enough.
+  while (pushers_.load(std::memory_order_seq_cst) != 0) {
+    std::this_thread::yield();
+  }
+}
+
+bool Inject::is_closed() const {
+  // ORDERING: relaxed; a hint for callers that want to skip work. Rule 3
+  // rests on begin_push's seq_cst load, not on this one.
+  return closed_.load(std::memory_order_relaxed);
+}
+
+void Inject::drain() {
+  while (true) {
+    if (task::Notified task = pop()) continue;  // drops its reference
+    if (len() == 0) return;
+    // Entries are counted but another consumer holds the one we missed, or
+    // the dequeue failed spuriously (rule 1): let it finish.
+    std::this_thread::yield();
+  }
+}
+
+}  // namespace magpie::scheduler

@@ -1,0 +1,114 @@
+// magpie::scheduler::Inject — the runtime's global injection queue: spawns
+// and wakes from threads that are not workers, and the overflow of workers'
+// local queues. Workers pop from it regularly and when their own queue is
+// empty (DESIGN.md §3).
+//
+// Ownership: each queued entry owns one task reference (it is a
+// task::Notified stored as a raw Header*). The runtime owns the Inject; at
+// shutdown it calls close(), then drain(), on a runtime thread.
+//
+// Threads: every operation is safe from any thread, concurrently.
+//
+// Rules (cited as "inject rule N"):
+//  1. The storage is moodycamel::ConcurrentQueue, which is not linearizable:
+//     a failed try_dequeue does not prove the queue empty (concurrentqueue
+//     issue #265). So a separate count `len_` is kept: a pusher adds to it
+//     (seq_cst) AFTER its enqueue completes, a consumer subtracts (seq_cst)
+//     after a successful dequeue. len() is what a worker consults before it
+//     parks, never a failed pop.
+//  2. Because the count moves after the queue does, it can lag both ways:
+//     over (dequeued, not yet subtracted: a pop may then fail, harmless) and
+//     under (enqueued, not yet added; and a consumer that dequeues such an
+//     entry early may even drive the raw count below zero, which len()
+//     reports as 0). Every under-count is covered by a push still in flight,
+//     which ends by adding to len_ with seq_cst. That is the contract the
+//     parking protocol builds on: a pusher adds to len_ and then checks for
+//     sleepers, a worker announces it sleeps and then reads len() — both
+//     sequentially consistent, so at least one of them sees the other.
+//  3. After close() returns, no push succeeds: a push to a closed queue drops
+//     the references it was given and returns false. Race-free by a Dekker
+//     pair (seq_cst): a pusher increments `pushers_` then reads `closed_`;
+//     close() sets `closed_` then waits for `pushers_` to reach zero. Either
+//     the pusher sees closed_, or close() waits for its push to finish.
+//  4. drain() after close() removes everything: nothing can arrive any more.
+//
+// Memory ordering: the seq_cst operations of rules 1–3; moodycamel orders
+// each entry's enqueue before its dequeue. Everything about the task itself
+// is ordered by its state word.
+//
+// Cost: a push is the enqueue plus three RMWs (pushers_ up and down, len_
+// up); a pop is a seq_cst load, the dequeue and one RMW.
+
+#ifndef MAGPIE_RUNTIME_SCHEDULER_INJECT_H_
+#define MAGPIE_RUNTIME_SCHEDULER_INJECT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "concurrentqueue/concurrentqueue.h"
+#include "runtime/core/atomic.h"
+#include "runtime/task/header.h"
+#include "runtime/task/raw_task.h"
+
+namespace magpie::scheduler {
+
+class Inject {
+ public:
+  Inject() = default;
+  Inject(const Inject&) = delete;
+  Inject& operator=(const Inject&) = delete;
+  // Asserts the queue is empty (drain() it first); in release builds drops
+  // whatever is left.
+  ~Inject();
+
+  // Queues `task`. Returns false if the queue is closed: the task's
+  // reference has then been dropped (rule 3). Not [[nodiscard]]: most
+  // callers have nothing to do about a closed queue (the runtime is shutting
+  // down and the task is dropped anyway).
+  bool push(task::Notified task);
+
+  // Queues `n` tasks in this order, as one batch; each pointer owns one
+  // reference, which moves into the queue (or is dropped if closed, then
+  // returns false).
+  bool push_batch(task::Header* const* tasks, std::size_t n);
+
+  // A queued task, or an empty Notified. Returns empty at once when len() is
+  // 0; otherwise tries the dequeue up to kPopAttempts times, since it can
+  // fail with entries present (rule 1). An empty result with len() > 0 only
+  // means "try again later", never "empty".
+  task::Notified pop();
+
+  // The number of queued tasks, sequentially consistent (rules 1, 2).
+  std::size_t len() const;
+  bool is_empty() const { return len() == 0; }
+
+  // Refuses every later push (rule 3). Returns once every push that got in
+  // has finished. Idempotent.
+  void close();
+  bool is_closed() const;
+
+  // Pops and drops every queued task. Call after close(); returns when
+  // len() is 0 (rule 4).
+  void drain();
+
+  // How many times pop() tries the dequeue while len() > 0. A few: enough
+  // to ride out a concurrent consumer taking the entry it was after, not so
+  // many that a worker spins where it should check other queues.
+  static constexpr int kPopAttempts = 4;
+
+ private:
+  // Rule 3: false if closed (the caller then drops its references).
+  bool begin_push();
+  void end_push();
+
+  moodycamel::ConcurrentQueue<task::Header*> queue_;
+  // Rules 1–2. Signed: it may dip below zero for a moment (rule 2).
+  alignas(core::kCacheLineSize) core::Atomic<std::int64_t> len_{0};
+  // Rule 3.
+  alignas(core::kCacheLineSize) core::Atomic<std::size_t> pushers_{0};
+  core::Atomic<bool> closed_{false};
+};
+
+}  // namespace magpie::scheduler
+
+#endif  // MAGPIE_RUNTIME_SCHEDULER_INJECT_H_

@@ -1,0 +1,303 @@
+#include "runtime/scheduler/worker.h"
+
+#include <cassert>
+#include <utility>
+
+#include "runtime/core/coop.h"
+
+namespace magpie::scheduler {
+
+// The worker's own state, touched only by its thread (so no atomics).
+class Worker {
+ public:
+  Worker(Shared* shared, std::size_t index)
+      : shared_(shared),
+        index_(index),
+        remote_(shared->remotes_[index].get()),
+        rng_state_(0x9E3779B97F4A7C15ull * (index + 1)) {}
+
+  void run();
+
+  // Called by Shared::schedule on this worker's thread.
+  void schedule_local(task::Notified task, bool use_lifo);
+
+  Shared* shared() const { return shared_; }
+
+ private:
+  task::Notified next_task();
+  task::Notified steal_work();
+  void run_task(task::Notified task);
+  void park();
+  void push_local(task::Notified task);
+  bool should_notify_others() const;
+  void shutdown_core();
+  std::uint64_t next_random();
+
+  Shared* const shared_;
+  const std::size_t index_;
+  Remote* const remote_;
+  task::Notified lifo_slot_;
+  std::uint32_t lifo_polls_ = 0;
+  std::uint32_t tick_ = 0;
+  bool is_searching_ = false;
+  std::uint64_t rng_state_;
+};
+
+namespace {
+
+// The worker running on this thread, if any (of any scheduler).
+thread_local Worker* current_worker = nullptr;
+
+class CurrentWorkerScope {
+ public:
+  explicit CurrentWorkerScope(Worker* worker)
+      : saved_(std::exchange(current_worker, worker)) {}
+  ~CurrentWorkerScope() { current_worker = saved_; }
+
+ private:
+  Worker* saved_;
+};
+
+}  // namespace
+
+// ---- Shared --------------------------------------------------------------
+
+Shared::Shared(SchedulerConfig config)
+    : config_(config), idle_(config.worker_threads) {
+  assert(config.worker_threads > 0);
+  remotes_.reserve(config.worker_threads);
+  for (std::size_t i = 0; i < config.worker_threads; ++i) {
+    remotes_.push_back(std::make_unique<Remote>());
+  }
+}
+
+bool Shared::is_current_thread_worker() const {
+  return current_worker != nullptr && current_worker->shared() == this;
+}
+
+void Shared::schedule(task::Notified task, bool is_yield) {
+  if (is_current_thread_worker()) {
+    current_worker->schedule_local(std::move(task), !is_yield);
+    return;
+  }
+  // A closed inject queue (after shutdown) drops the reference: the task is
+  // already complete, so nothing is lost.
+  inject_.push(std::move(task));
+  notify_parked();
+}
+
+void Shared::schedule_new(task::Notified task) {
+  if (is_current_thread_worker()) {
+    current_worker->schedule_local(std::move(task), /*use_lifo=*/false);
+    return;
+  }
+  inject_.push(std::move(task));
+  notify_parked();
+}
+
+void Shared::notify_parked() {
+  if (std::optional<std::size_t> worker = idle_.worker_to_notify()) {
+    remotes_[*worker]->parker->unpark();
+  }
+}
+
+bool Shared::has_work_anywhere() const {
+  if (inject_.len() > 0) return true;
+  for (const auto& remote : remotes_) {
+    if (!remote->queue.is_empty()) return true;
+  }
+  return false;
+}
+
+void Shared::begin_shutdown() {
+  // ORDERING: release pairs with the acquire in is_shutdown().
+  shutdown_.store(true, std::memory_order_release);
+  for (const auto& remote : remotes_) remote->parker->unpark();
+}
+
+void Shared::finish_shutdown() {
+  // Workers have exited. Anything left is shut down here: tasks spawned
+  // while the workers were leaving, and queue entries of finished tasks.
+  owned_.close_and_shutdown_all();
+  inject_.close();
+  inject_.drain();
+}
+
+RuntimeMetrics Shared::metrics() const {
+  RuntimeMetrics out;
+  out.global_queue_depth = inject_.len();
+  for (const auto& remote : remotes_) {
+    const WorkerCounters& c = remote->counters;
+    WorkerMetrics w;
+    w.polls = c.polls.get();
+    w.steals = c.steals.get();
+    w.steal_attempts = c.steal_attempts.get();
+    w.tasks_stolen = c.tasks_stolen.get();
+    w.parks = c.parks.get();
+    w.unparks = c.unparks.get();
+    w.lifo_hits = c.lifo_hits.get();
+    w.overflows = c.overflows.get();
+    w.local_queue_depth = remote->queue.len();
+    out.workers.push_back(w);
+  }
+  return out;
+}
+
+void Shared::run_worker(const Arc<Shared>& shared, std::size_t index) {
+  Worker worker(shared.get(), index);
+  CurrentWorkerScope scope(&worker);
+  worker.run();
+}
+
+// ---- Worker --------------------------------------------------------------
+
+std::uint64_t Worker::next_random() {
+  // xorshift64*: victim selection only needs to be cheap and spread out.
+  rng_state_ ^= rng_state_ >> 12;
+  rng_state_ ^= rng_state_ << 25;
+  rng_state_ ^= rng_state_ >> 27;
+  return rng_state_ * 0x2545F4914F6CDD1Dull;
+}
+
+void Worker::run() {
+  while (true) {
+    ++tick_;
+    if (tick_ % shared_->config_.event_interval == 0 && shared_->is_shutdown()) {
+      break;
+    }
+    task::Notified task = next_task();
+    if (!task) task = steal_work();
+    if (task) {
+      run_task(std::move(task));
+      continue;
+    }
+    if (shared_->is_shutdown()) break;
+    park();
+  }
+  shutdown_core();
+}
+
+task::Notified Worker::next_task() {
+  if (tick_ % shared_->config_.global_queue_interval == 0) {
+    if (task::Notified task = shared_->inject_.pop()) {
+      lifo_polls_ = 0;
+      return task;
+    }
+  }
+  if (lifo_slot_) {
+    if (lifo_polls_ < shared_->config_.max_lifo_polls) {
+      ++lifo_polls_;
+      remote_->counters.lifo_hits.add();
+      return std::move(lifo_slot_);
+    }
+    // The LIFO cap: to the back of the queue, so queued work gets its turn.
+    push_local(std::move(lifo_slot_));
+  }
+  lifo_polls_ = 0;
+  if (task::Notified task = remote_->queue.pop()) return task;
+  return shared_->inject_.pop();
+}
+
+task::Notified Worker::steal_work() {
+  if (!is_searching_) {
+    if (!shared_->idle_.transition_worker_to_searching()) return {};
+    is_searching_ = true;
+  }
+  const std::size_t n = shared_->remotes_.size();
+  const std::size_t start = next_random() % n;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t victim = (start + i) % n;
+    if (victim == index_) continue;
+    remote_->counters.steal_attempts.add();
+    const std::uint32_t before = remote_->queue.len();
+    task::Notified task =
+        shared_->remotes_[victim]->queue.steal_into(remote_->queue);
+    if (task) {
+      remote_->counters.steals.add();
+      remote_->counters.tasks_stolen.add(1 + remote_->queue.len() - before);
+      return task;
+    }
+  }
+  return shared_->inject_.pop();
+}
+
+void Worker::run_task(task::Notified task) {
+  if (is_searching_) {
+    is_searching_ = false;
+    // Idle rule 3: the last searcher found work; keep someone searching.
+    if (shared_->idle_.transition_worker_from_searching()) {
+      shared_->notify_parked();
+    }
+  }
+  remote_->counters.polls.add();  // counted as it starts
+  coop::BudgetScope budget;
+  std::move(task).run();
+}
+
+void Worker::push_local(task::Notified task) {
+  if (remote_->queue.push_back(std::move(task), shared_->inject_) ==
+      PushResult::kOverflowed) {
+    remote_->counters.overflows.add();
+  }
+}
+
+bool Worker::should_notify_others() const {
+  // A searching worker will find its own queue's tasks stolen anyway; a
+  // busy one with more than one ready task has work to give away.
+  if (is_searching_) return false;
+  return (lifo_slot_ ? 1u : 0u) + remote_->queue.len() > 1;
+}
+
+void Worker::schedule_local(task::Notified task, bool use_lifo) {
+  if (use_lifo) {
+    task::Notified previous = std::exchange(lifo_slot_, std::move(task));
+    if (!previous) return;  // nothing displaced, nothing new to steal
+    push_local(std::move(previous));
+  } else {
+    push_local(std::move(task));
+  }
+  if (should_notify_others()) shared_->notify_parked();
+}
+
+void Worker::park() {
+  remote_->counters.parks.add();
+  // Idle rule 1: announce first...
+  if (shared_->idle_.transition_worker_to_parked(index_, is_searching_)) {
+    // Idle rule 3: the last searcher re-checks everything before sleeping.
+    if (shared_->has_work_anywhere()) shared_->notify_parked();
+  }
+  is_searching_ = false;
+  while (true) {
+    // ...then re-check (the partner of the producer's push-then-notify)...
+    if (!remote_->queue.is_empty() || lifo_slot_ ||
+        shared_->inject_.len() > 0 || shared_->is_shutdown()) {
+      // ...and withdraw, unless a notifier already claimed us (then we wake
+      // counted as searching).
+      if (!shared_->idle_.unpark_worker_by_id(index_)) is_searching_ = true;
+      break;
+    }
+    // ...then sleep. Woken by a notifier (which took us off the sleepers
+    // list) or at shutdown; a stale unpark token just loops once.
+    remote_->parker->park();
+    if (!shared_->idle_.is_parked(index_)) {
+      is_searching_ = true;
+      break;
+    }
+  }
+  remote_->counters.unparks.add();
+}
+
+void Worker::shutdown_core() {
+  if (is_searching_) {
+    is_searching_ = false;
+    (void)shared_->idle_.transition_worker_from_searching();
+  }
+  // Drop every task's future on this runtime thread (any worker may take
+  // any task; the list hands each out once).
+  shared_->owned_.close_and_shutdown_all();
+  // Our queue entries point at tasks that are complete now: drop them.
+  lifo_slot_.reset();
+  remote_->queue.drain();
+}
+
+}  // namespace magpie::scheduler

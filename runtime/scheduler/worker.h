@@ -1,0 +1,133 @@
+// magpie::scheduler — the multi-threaded work-stealing scheduler: the state
+// its workers share, the Schedule handle stored in each task, and the worker
+// loop.
+//
+// Shape (DESIGN.md §3):
+//   - N workers, one thread each. Worker i owns remotes[i].queue (a bounded
+//     LocalQueue: it pushes and pops, others steal half) and a LIFO slot for
+//     the task its running task just woke.
+//   - One Inject queue for spawns and wakes from threads that are not
+//     workers of this runtime, and for local-queue overflow.
+//   - Idle (idle.h) decides who sleeps and who is woken.
+//
+// Worker loop, per iteration ("tick"):
+//   1. every global_queue_interval ticks, the inject queue first (fairness);
+//   2. the LIFO slot (at most max_lifo_polls in a row), the local queue, the
+//      inject queue;
+//   3. steal (as one of at most N/2 searchers), from a random victim;
+//   4. park: announce, re-check, sleep (idle rules 1-3).
+// Each task poll runs under a coop budget (coop.h).
+//
+// Ownership: Shared lives in an Arc held by the Runtime, every task cell
+// (through TaskScheduler) and every worker thread, so a waker that outlives
+// the Runtime stays safe. A WorkerCore belongs to its worker thread alone.
+//
+// Threads: TaskScheduler's methods and Shared::schedule from any thread;
+// run_worker on the worker's own thread.
+
+#ifndef MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
+#define MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "runtime/core/arc.h"
+#include "runtime/core/atomic.h"
+#include "runtime/park/parker.h"
+#include "runtime/scheduler/idle.h"
+#include "runtime/scheduler/inject.h"
+#include "runtime/scheduler/local_queue.h"
+#include "runtime/scheduler/metrics.h"
+#include "runtime/task/owned_tasks.h"
+#include "runtime/task/raw_task.h"
+
+namespace magpie::scheduler {
+
+struct SchedulerConfig {
+  std::size_t worker_threads = 1;
+  // Ticks between checks of the inject queue ahead of local work; prime so
+  // it does not beat in step with a task pattern (Tokio uses 61 as well).
+  std::uint32_t global_queue_interval = 61;
+  // Ticks between maintenance checks (shutdown) while busy.
+  std::uint32_t event_interval = 61;
+  // Polls in a row from the LIFO slot before its task goes to the back of
+  // the queue: two tasks waking each other cannot starve the rest.
+  std::uint32_t max_lifo_polls = 3;
+};
+
+// What other threads may touch of worker i.
+struct alignas(core::kCacheLineSize) Remote {
+  LocalQueue queue;  // owner side used only by worker i
+  Arc<park::Parker> parker = make_arc<park::Parker>();
+  WorkerCounters counters;  // written by worker i only
+};
+
+class Shared {
+ public:
+  explicit Shared(SchedulerConfig config);
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+
+  // A task became runnable (woken, or yielded when is_yield). On a worker of
+  // this scheduler it goes to that worker (LIFO slot unless yielding);
+  // elsewhere to the inject queue, waking a sleeping worker.
+  void schedule(task::Notified task, bool is_yield);
+  // A new task (spawn): the back of the current worker's queue, or inject.
+  void schedule_new(task::Notified task);
+
+  // Wakes one sleeping worker if no worker is searching (idle rule 2).
+  void notify_parked();
+
+  // Starts shutdown: workers stop taking tasks, drop every task's future
+  // (OwnedTasks) and their queues, and return from run_worker. The caller
+  // joins the worker threads, then calls finish_shutdown().
+  void begin_shutdown();
+  void finish_shutdown();
+  bool is_shutdown() const {
+    // ORDERING: acquire pairs with the release store in begin_shutdown().
+    return shutdown_.load(std::memory_order_acquire);
+  }
+
+  // True if any queue holds a task (a snapshot, used by idle rule 3).
+  bool has_work_anywhere() const;
+
+  RuntimeMetrics metrics() const;
+
+  const SchedulerConfig& config() const { return config_; }
+  std::size_t num_workers() const { return remotes_.size(); }
+  task::OwnedTasks& owned() { return owned_; }
+
+  // The worker loop of worker `index`; returns at shutdown.
+  static void run_worker(const Arc<Shared>& shared, std::size_t index);
+
+  // True when the calling thread is a worker of this scheduler.
+  bool is_current_thread_worker() const;
+
+ private:
+  friend class Worker;
+
+  const SchedulerConfig config_;
+  std::vector<std::unique_ptr<Remote>> remotes_;
+  Inject inject_;
+  Idle idle_;
+  task::OwnedTasks owned_;
+  core::Atomic<bool> shutdown_{false};
+};
+
+// The Schedule handle stored in each task cell (task/schedule.h).
+class TaskScheduler {
+ public:
+  explicit TaskScheduler(Arc<Shared> shared) : shared_(std::move(shared)) {}
+  void schedule(task::Notified task) { shared_->schedule(std::move(task), false); }
+  void yield_now(task::Notified task) { shared_->schedule(std::move(task), true); }
+  bool release(task::Header* header) { return shared_->owned().remove(header); }
+
+ private:
+  Arc<Shared> shared_;
+};
+
+}  // namespace magpie::scheduler
+
+#endif  // MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
