@@ -31,7 +31,8 @@
 //                  |               | a thief claims: (r, r)   -> (r, r+n)
 //   being stolen   | steal != real | owner pop:      (s, r)   -> (s, r+1)
 //                  |               | the thief ends: (s, r)   -> (r, r)
-//                  |               | other thieves give up (one steal at a time)
+//                  |               | other thieves give up (one steal at a
+//                  time)
 //
 // Which thread calls what:
 //   owner (the worker the queue belongs to): push_back, pop, drain, and
@@ -84,10 +85,10 @@
 namespace magpie::scheduler {
 
 // What push_back did with the task.
-enum class [[nodiscard]] PushResult {
-  kPushed,      // queued locally
-  kOverflowed,  // the queue was full: the task (and maybe half the queue)
-                // went to the Inject queue; the caller should wake a worker
+enum class [[nodiscard]] PushResult{
+    kPushed,      // queued locally
+    kOverflowed,  // the queue was full: the task (and maybe half the queue)
+                  // went to the Inject queue; the caller should wake a worker
 };
 
 template <std::uint32_t Capacity>
@@ -252,8 +253,7 @@ task::Notified BasicLocalQueue<Capacity>::pop() {
       break;
     }
   }
-  return task::Notified::from_raw(
-      slot(taken).load(std::memory_order_relaxed));
+  return task::Notified::from_raw(slot(taken).load(std::memory_order_relaxed));
 }
 
 template <std::uint32_t Capacity>

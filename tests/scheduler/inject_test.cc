@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <thread>
@@ -131,10 +131,10 @@ TEST(InjectTest, ConcurrentProducersAndConsumersConserveTasks) {
   for (int round = 0; round < rounds; ++round) {
     for (int producers = 1; producers <= 3; ++producers) {
       for (int consumers = 1; consumers <= 3; consumers += 2) {
-        const std::string what =
-            "inject conservation, round " + std::to_string(round) + ", " +
-            std::to_string(producers) + " producers, " +
-            std::to_string(consumers) + " consumers";
+        const std::string what = "inject conservation, round " +
+                                 std::to_string(round) + ", " +
+                                 std::to_string(producers) + " producers, " +
+                                 std::to_string(consumers) + " consumers";
         SCOPED_TRACE(what);
         Watchdog dog(what, std::chrono::seconds(60));
         Inject inject;
@@ -225,8 +225,8 @@ TEST(InjectTest, CloseRacingWithPushersLosesAndLeaksNothing) {
   std::size_t total_dropped = 0;
   std::size_t total_drained = 0;
   for (int round = 0; round < rounds; ++round) {
-    const std::string what = "inject close race, round " +
-                             std::to_string(round);
+    const std::string what =
+        "inject close race, round " + std::to_string(round);
     SCOPED_TRACE(what);
     Watchdog dog(what, std::chrono::seconds(60));
     const std::size_t num_tasks = per_pusher * kPushers + 1;

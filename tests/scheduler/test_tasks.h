@@ -69,9 +69,8 @@ class TaskSet {
   explicit TaskSet(std::size_t n) : consumed_(n) {
     pending_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-      task::Header* header =
-          task::Cell<CountedFuture, DropSchedule>::allocate(
-              CountedFuture(&destroyed_), DropSchedule{});
+      task::Header* header = task::Cell<CountedFuture, DropSchedule>::allocate(
+          CountedFuture(&destroyed_), DropSchedule{});
       { auto join = JoinHandle<void>::from_raw(header); }  // detach
       task::drop_reference(header);  // no OwnedTasks list here
       index_.emplace(header->id, i);
