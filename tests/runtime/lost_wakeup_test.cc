@@ -53,8 +53,7 @@ struct EventFuture {
 };
 
 void SpinFor(int iterations) {
-  for (volatile int i = 0; i < iterations; ++i) {
-  }
+  for (int i = 0; i < iterations; ++i) asm volatile("" ::: "memory");
 }
 
 class LostWakeupTest : public ::testing::TestWithParam<int> {
@@ -171,9 +170,9 @@ Task<int> StealStorm(int pairs, int rounds) {
 }
 
 TEST_P(LostWakeupTest, StealStorm) {
-  const int kPairs = ScaledForSanitizers(500, 60);
-  const int kRounds = ScaledForSanitizers(50, 20);
-  const int kRepeats = 3;
+  const int kPairs = ScaledForSanitizers(1000, 60);
+  const int kRounds = ScaledForSanitizers(100, 20);
+  const int kRepeats = ScaledForSanitizers(5, 2);
   Watchdog dog(Name("scenario 3, steal storm"), seconds(120));
   Runtime rt = MakeRuntime();
   for (int repeat = 0; repeat < kRepeats; ++repeat) {
@@ -214,15 +213,24 @@ TEST_P(LostWakeupTest, SleepyWorkers) {
   }
 }
 
+void RunWakeFlood(int workers);
+
 // Scenario 5: many threads wake many tasks through their own waker clones,
 // including tasks that have completed; no task is polled after completion,
 // none is lost, nothing leaks (ASan/LSan).
 TEST_P(LostWakeupTest, CrossThreadWakeFlood) {
+  const int kRepeats = ScaledForSanitizers(20, 3);
+  for (int repeat = 0; repeat < kRepeats; ++repeat) RunWakeFlood(GetParam());
+}
+
+void RunWakeFlood(int workers) {
   const int kTasks = ScaledForSanitizers(200, 40);
   constexpr int kThreads = 4;
   const int kWakesPerThread = ScaledForSanitizers(20000, 2000);
-  Watchdog dog(Name("scenario 5, cross-thread wake flood"), seconds(120));
-  Runtime rt = MakeRuntime();
+  Watchdog dog("scenario 5, cross-thread wake flood with " +
+                   std::to_string(workers) + " workers",
+               seconds(120));
+  Runtime rt = Runtime::Builder().worker_threads(workers).build();
 
   struct Shared {
     core::Mutex mu;
