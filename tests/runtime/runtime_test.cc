@@ -264,13 +264,15 @@ TEST(RuntimeTest, BlockingPoolRespectsItsCap) {
 TEST(RuntimeTest, ShutdownTimeoutGivesUpOnSlowBlockingJobs) {
   Runtime rt = MakeRuntime(1);
   core::Atomic<bool> release{false};
+  core::Atomic<bool> started{false};
   auto slow = rt.spawn_blocking([&] {
+    started.store(true, std::memory_order_release);
     while (!release.load(std::memory_order_acquire)) {
       std::this_thread::sleep_for(milliseconds(1));
     }
   });
-  // Wait until it runs, then queue one that will never start.
-  while (rt.metrics().blocking_threads == 0) std::this_thread::yield();
+  // Wait until it runs: a job that never started would just be cancelled.
+  while (!started.load(std::memory_order_acquire)) std::this_thread::yield();
   const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(rt.shutdown_timeout(milliseconds(50)));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(50));
