@@ -31,8 +31,7 @@
 //                  |               | a thief claims: (r, r)   -> (r, r+n)
 //   being stolen   | steal != real | owner pop:      (s, r)   -> (s, r+1)
 //                  |               | the thief ends: (s, r)   -> (r, r)
-//                  |               | other thieves give up (one steal at a
-//                  time)
+//                  |               | other thieves give up (rule 4)
 //
 // Which thread calls what:
 //   owner (the worker the queue belongs to): push_back, pop, drain, and
@@ -46,10 +45,11 @@
 //     while tail - steal < Capacity, so it never overwrites a slot a thief is
 //     copying; it publishes the slot with a release store of `tail`, and
 //     whoever reads the slot first acquires `tail`.
-//  2. Every write to `head` is a release, and every load of `head` that is
-//     followed by a load of `tail` is an acquire. Whoever moved `real` to r had
-//     already seen tail >= r, so a reader that sees real = r also sees
-//     tail >= r: `tail - real` never underflows and always counts real tasks.
+//  2. Every write to `head` is a release, and every load of `head` that a
+//     thief or len() follows with a load of `tail` is an acquire (the owner
+//     reads its own tail). Whoever moved `real` to r had already seen
+//     tail >= r, so a reader that sees real = r also sees tail >= r:
+//     `tail - real` never underflows and always counts real tasks.
 //  3. A thief copies slots only while it holds the claim, and ends the claim
 //     with a release CAS (steal := real). The owner's acquire load of `head`
 //     (push_back, and steal_into's check of its own `dst`) that sees the claim

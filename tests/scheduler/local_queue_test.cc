@@ -309,7 +309,21 @@ StealStressResult<Q> RunStealStress(int thieves, std::size_t num_tasks,
           overflows.fetch_add(1, std::memory_order_relaxed);
         }
       }
-      const std::size_t pops = rng() % kCap + 1;
+      // Leave thieves a window now and then: spin (a thief on the other
+      // core races us) or yield (a thief waiting for a core gets it).
+      switch (rng() % 4) {
+        case 0:
+          for (int spin = 0; spin < 200; ++spin) {
+            (void)self.len();
+          }
+          break;
+        case 1:
+          std::this_thread::yield();
+          break;
+        default:
+          break;
+      }
+      const std::size_t pops = rng() % (kCap / 2 + 1) + 1;
       for (std::size_t j = 0; j < pops; ++j) {
         task::Notified t = self.pop();
         if (!t) t = inject.pop();
@@ -353,8 +367,8 @@ StealStressResult<Q> RunStealStress(int thieves, std::size_t num_tasks,
 
 TYPED_TEST(LocalQueueTest, ConcurrentOwnerAndThievesConserveEveryTask) {
   using Q = TypeParam;
-  const int rounds = ScaledForSanitizers(6, 2);
-  const std::size_t num_tasks = ScaledForSanitizers(20000, 3000);
+  const int rounds = ScaledForSanitizers(6, 3);
+  const std::size_t num_tasks = ScaledForSanitizers(20000, 6000);
   std::size_t steals = 0;
   std::size_t overflows = 0;
   for (int thieves = 1; thieves <= 3; ++thieves) {

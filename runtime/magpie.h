@@ -1,0 +1,36 @@
+// magpie — the umbrella header: the whole public API.
+//
+//   #include "runtime/magpie.h"      // and depend on //:magpie
+//
+// The async model (see docs/model.md):
+//   Future, Poll, Context, Waker, RawWaker, Arc, waker_from, AtomicWaker
+//                         runtime/core   what a future is and how it is woken
+//   Task<T>               runtime/coro   coroutines: co_await any Future
+//   JoinHandle<T>         runtime/task   a spawned task's output
+//   block_on              runtime        run one future on this thread
+//   LocalExecutor         runtime        a single-threaded executor
+//   Runtime, Handle, spawn, spawn_blocking, yield_now
+//                         runtime        the work-stealing runtime
+//   oneshot               runtime/sync   one-value channels
+
+#ifndef MAGPIE_RUNTIME_MAGPIE_H_
+#define MAGPIE_RUNTIME_MAGPIE_H_
+
+#include "runtime/block_on.h"
+#include "runtime/core/arc.h"
+#include "runtime/core/atomic_waker.h"
+#include "runtime/core/context.h"
+#include "runtime/core/coop.h"
+#include "runtime/core/future.h"
+#include "runtime/core/poll.h"
+#include "runtime/core/poll_fn.h"
+#include "runtime/core/waker.h"
+#include "runtime/coro/task.h"
+#include "runtime/local_executor.h"
+#include "runtime/runtime.h"
+#include "runtime/sync/oneshot.h"
+#include "runtime/task/errors.h"
+#include "runtime/task/join_handle.h"
+#include "runtime/yield_now.h"
+
+#endif  // MAGPIE_RUNTIME_MAGPIE_H_
