@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "runtime/coro/task.h"
 #include "runtime/core/atomic.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/coro/task.h"
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
 #include "runtime/sync/oneshot.h"
@@ -114,8 +114,8 @@ void Chain(oneshot::Sender<int> done, int remaining) {
     (void)std::move(done).send(0);
     return;
   }
-  spawn(poll_fn([done = std::optional(std::move(done)), remaining](
-                    Context&) mutable -> Poll<void> {
+  spawn(poll_fn([done = std::optional(std::move(done)),
+                 remaining](Context&) mutable -> Poll<void> {
     Chain(std::move(*done), remaining - 1);
     return ready();
   }));
@@ -125,11 +125,11 @@ void BM_ChainedSpawn(benchmark::State& state) {
   Runtime rt = MakeRuntime(state);
   for (auto _ : state) {
     auto [tx, rx] = oneshot::channel<int>();
-    rt.spawn(poll_fn([tx = std::optional(std::move(tx))](Context&) mutable
-                     -> Poll<void> {
-      Chain(std::move(*tx), kChainDepth);
-      return ready();
-    }));
+    rt.spawn(poll_fn(
+        [tx = std::optional(std::move(tx))](Context&) mutable -> Poll<void> {
+          Chain(std::move(*tx), kChainDepth);
+          return ready();
+        }));
     rt.block_on(std::move(rx));
   }
   state.SetItemsProcessed(state.iterations() * kChainDepth);

@@ -55,8 +55,8 @@ FutureOutput<F> run(F& future) {
 }  // namespace block_on_internal
 
 template <class F>
-  requires Future<std::remove_cvref_t<F>>
-FutureOutput<std::remove_cvref_t<F>> block_on(F&& future) {
+requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
+block_on(F&& future) {
   if constexpr (std::is_lvalue_reference_v<F>) {
     return block_on_internal::run(future);
   } else {

@@ -49,7 +49,8 @@ void LocalExecutor::shutdown() {
     core::MutexLock lock(&shared_->mu);
     leftover.swap(shared_->queue);
   }
-  for (task::Header* header : leftover) task::Notified::from_raw(header).reset();
+  for (task::Header* header : leftover)
+    task::Notified::from_raw(header).reset();
 }
 
 }  // namespace magpie

@@ -74,9 +74,10 @@ class LocalExecutor {
 
   // Queues `future` as a new task. Throws RuntimeShutdown after shutdown().
   template <class F>
-    requires Future<std::decay_t<F>>
-  JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) {
-    using Cell = task::Cell<std::decay_t<F>, local_executor_internal::Scheduler>;
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn(F&& future) {
+    using Cell =
+        task::Cell<std::decay_t<F>, local_executor_internal::Scheduler>;
     task::Header* header = Cell::allocate(
         std::forward<F>(future), local_executor_internal::Scheduler(shared_));
     if (!shared_->owned.bind(header)) {
@@ -94,8 +95,8 @@ class LocalExecutor {
   // Drives `future` to completion on this thread, running spawned tasks
   // while it waits; sleeps when nothing is ready.
   template <class F>
-    requires Future<std::remove_cvref_t<F>>
-  FutureOutput<std::remove_cvref_t<F>> block_on(F&& future) {
+  requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
+  block_on(F&& future) {
     std::remove_cvref_t<F> owned(std::forward<F>(future));
     Waker waker = waker_from(shared_->parker);
     Context cx(waker);

@@ -64,7 +64,8 @@ Runtime::Builder& Runtime::Builder::thread_name(std::string prefix) {
   thread_name_ = std::move(prefix);
   return *this;
 }
-Runtime::Builder& Runtime::Builder::on_thread_start(std::function<void()> hook) {
+Runtime::Builder& Runtime::Builder::on_thread_start(
+    std::function<void()> hook) {
   on_thread_start_ = std::move(hook);
   return *this;
 }
@@ -83,7 +84,8 @@ Runtime::Builder& Runtime::Builder::event_interval(std::uint32_t ticks) {
   return *this;
 }
 Runtime::Builder& Runtime::Builder::max_blocking_threads(std::size_t n) {
-  if (n == 0) throw std::invalid_argument("magpie: max_blocking_threads must be > 0");
+  if (n == 0)
+    throw std::invalid_argument("magpie: max_blocking_threads must be > 0");
   max_blocking_threads_ = n;
   return *this;
 }
@@ -123,19 +125,21 @@ Runtime::Runtime(const Builder& builder)
     current_handle = nullptr;
     thread_handle.reset();
   };
-  shared.blocking = std::make_unique<scheduler::BlockingPool>(std::move(blocking));
+  shared.blocking =
+      std::make_unique<scheduler::BlockingPool>(std::move(blocking));
 
   const std::size_t n = builder.scheduler_.worker_threads;
   workers_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    workers_.emplace_back([handle, on_start, on_stop, i,
-                           name = builder.thread_name_ + "-" + std::to_string(i)] {
-      set_thread_name(name);
-      Handle::EnterGuard guard(handle);
-      if (on_start) on_start();
-      scheduler::Shared::run_worker(handle.shared_->scheduler, i);
-      if (on_stop) on_stop();
-    });
+    workers_.emplace_back(
+        [handle, on_start, on_stop, i,
+         name = builder.thread_name_ + "-" + std::to_string(i)] {
+          set_thread_name(name);
+          Handle::EnterGuard guard(handle);
+          if (on_start) on_start();
+          scheduler::Shared::run_worker(handle.shared_->scheduler, i);
+          if (on_stop) on_stop();
+        });
   }
 }
 

@@ -80,8 +80,9 @@ class Handle {
   static std::optional<Handle> try_current();
 
   template <class F>
-    requires Future<std::decay_t<F>>
-  JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) const {
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn(F&& future)
+  const {
     using Cell = task::Cell<std::decay_t<F>, scheduler::TaskScheduler>;
     task::Header* header = Cell::allocate(
         std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler));
@@ -168,8 +169,8 @@ class Runtime {
   ~Runtime();
 
   template <class F>
-    requires Future<std::decay_t<F>>
-  JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) {
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn(F&& future) {
     return handle_.spawn(std::forward<F>(future));
   }
 
@@ -181,8 +182,8 @@ class Runtime {
   // Runs `future` to completion on the calling thread, with this runtime
   // as the current one (so it can spawn). Not from a worker thread.
   template <class F>
-    requires Future<std::remove_cvref_t<F>>
-  FutureOutput<std::remove_cvref_t<F>> block_on(F&& future) {
+  requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
+  block_on(F&& future) {
     check_not_on_worker("block_on");
     Handle::EnterGuard guard(handle_);
     return magpie::block_on(std::forward<F>(future));
@@ -213,8 +214,8 @@ class Runtime {
 
 // Spawns onto the current runtime (Handle::current()).
 template <class F>
-  requires Future<std::decay_t<F>>
-JoinHandle<FutureOutput<std::decay_t<F>>> spawn(F&& future) {
+requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+spawn(F&& future) {
   return Handle::current().spawn(std::forward<F>(future));
 }
 

@@ -146,7 +146,9 @@ Arc<T> make_arc(Args&&... args) {
 namespace core_internal {
 
 template <class W>
-concept HasConsumingWake = requires(W& w) { w.wake(); };
+concept HasConsumingWake = requires(W& w) {
+  w.wake();
+};
 
 // The RawWakerVTable for Arc<W>: data is the Arc's block.
 template <class W>
@@ -178,7 +180,7 @@ struct ArcWakerVTable {
 // target->wake_by_ref() (or target->wake() when the waker is consumed and W
 // has one).
 template <class W>
-  requires requires(W& w) { w.wake_by_ref(); }
+requires requires(W& w) { w.wake_by_ref(); }
 Waker waker_from(Arc<W> target) {
   return Waker::from_raw(RawWaker{std::move(target).into_raw(),
                                   &core_internal::ArcWakerVTable<W>::kVTable});

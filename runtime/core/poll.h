@@ -65,8 +65,8 @@ class [[nodiscard]] Poll<void> {
  public:
   using value_type = void;
 
-  Poll(PendingTag) {}                    // NOLINT(google-explicit-constructor)
-  Poll(ReadyVoidTag) : ready_(true) {}   // NOLINT(google-explicit-constructor)
+  Poll(PendingTag) {}                   // NOLINT(google-explicit-constructor)
+  Poll(ReadyVoidTag) : ready_(true) {}  // NOLINT(google-explicit-constructor)
 
   bool is_ready() const { return ready_; }
   bool is_pending() const { return !ready_; }

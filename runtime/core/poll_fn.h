@@ -23,8 +23,7 @@ namespace magpie {
 template <class Fn>
 class PollFn {
  public:
-  using Output =
-      typename std::invoke_result_t<Fn&, Context&>::value_type;
+  using Output = typename std::invoke_result_t<Fn&, Context&>::value_type;
 
   explicit PollFn(Fn fn) : fn_(std::move(fn)) {}
 

@@ -69,27 +69,22 @@
 //
 // The root's state machine (ChainRoot::State), states x events:
 //
-//   state     | poll(cx)                    | leaf answers | body finishes  |
-//   destroy
-//             |                             | Pending      | (value/throw)  |
-//   ----------+-----------------------------+--------------+----------------+---------
-//   kUnpolled | -> kRunning, start the body | -            | -              |
-//   free kRunning  | never (one poller)          | -> kParked,  | -> kDone, |
-//   never
-//             |                             | poll returns | poll returns   |
-//             |                             | Pending      | Ready/rethrows |
-//   kParked   | re-poll the leaf with cx:   | -            | -              |
-//   free the
-//             | Pending: stay, return       |              |                |
-//             chain, | Pending; Ready: -> kRunning,|              | | innermost
-//             | resume its waiter           |              |                |
-//             first
-//   kDone     | contract violation (rule 7) | -            | -              |
-//   free
+//   state     | poll(cx)                         | leaf answers   | body finishes   | destroy
+//             |                                  | Pending        | (value/throw)   |
+//   ----------+----------------------------------+----------------+-----------------+-----------------
+//   kUnpolled | -> kRunning, start the body      | -              | -               | free
+//   kRunning  | never (one poller)               | -> kParked,    | -> kDone, poll  | never
+//             |                                  | poll returns   | returns Ready   |
+//             |                                  | Pending        | or rethrows     |
+//   kParked   | re-poll the leaf with cx:        | -              | -               | free the chain,
+//             | Pending: stay, return Pending;   |                |                 | innermost first
+//             | Ready: -> kRunning, resume its   |                |                 |
+//             | waiter                           |                |                 |
+//   kDone     | contract violation (rule 7)      | -              | -               | free
 //
-// Cooperative budget (hook, not implemented): runtime leaf futures will take
-// one unit of a per-poll budget and answer Pending (waking themselves) when
-// it is spent. A Task needs nothing more than treating that Pending like any
+// Cooperative budget (runtime/core/coop.h): runtime leaf futures take one
+// unit of a per-poll budget and answer Pending (waking themselves) when it is
+// spent. A Task needs nothing more than treating that Pending like any
 // other: the chain suspends and is polled again. Every leaf poll a Task makes
 // goes through LeafAwaiter::poll_leaf(); a Task-level charge, if one is ever
 // wanted, belongs there.

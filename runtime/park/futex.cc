@@ -20,13 +20,13 @@ void futex_wait(core::Atomic<std::uint32_t>* word, std::uint32_t expected,
     ts_ptr = &ts;
   }
   // EAGAIN (word changed), EINTR and ETIMEDOUT all mean "go and re-check".
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word),
-          FUTEX_WAIT_PRIVATE, expected, ts_ptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE,
+          expected, ts_ptr, nullptr, 0);
 }
 
 void futex_wake(core::Atomic<std::uint32_t>* word, int count) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word),
-          FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE_PRIVATE,
+          count, nullptr, nullptr, 0);
 }
 
 }  // namespace magpie::park

@@ -16,8 +16,9 @@ namespace magpie::park {
 
 // Sleeps while `*word == expected`, for at most `timeout` (negative: no
 // limit). Returns at once if the word differs; may return spuriously.
-void futex_wait(core::Atomic<std::uint32_t>* word, std::uint32_t expected,
-                std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
+void futex_wait(
+    core::Atomic<std::uint32_t>* word, std::uint32_t expected,
+    std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1));
 
 // Wakes up to `count` threads sleeping on `word`.
 void futex_wake(core::Atomic<std::uint32_t>* word, int count);

@@ -7,9 +7,8 @@ namespace magpie::park {
 bool Parker::try_consume_notification() {
   std::uint32_t expected = kNotified;
   // ORDERING: acquire pairs with the release exchange in unpark().
-  return state_.compare_exchange_strong(expected, kEmpty,
-                                        std::memory_order_acquire,
-                                        std::memory_order_relaxed);
+  return state_.compare_exchange_strong(
+      expected, kEmpty, std::memory_order_acquire, std::memory_order_relaxed);
 }
 
 void Parker::park() { park_for(std::chrono::nanoseconds(-1)); }
@@ -28,9 +27,10 @@ bool Parker::park_for(std::chrono::nanoseconds timeout) {
   const bool forever = timeout.count() < 0;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    auto remaining = forever ? std::chrono::nanoseconds(-1)
-                             : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                   deadline - std::chrono::steady_clock::now());
+    auto remaining = forever
+                         ? std::chrono::nanoseconds(-1)
+                         : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               deadline - std::chrono::steady_clock::now());
     if (!forever && remaining.count() <= 0) {
       // Time is up: withdraw the announcement unless an unpark beat us.
       std::uint32_t parked = kParked;

@@ -56,8 +56,8 @@ struct PoolShared {
 
   const BlockingPoolConfig config;
   core::Mutex mu;
-  std::condition_variable cv;        // jobs arrived, or shutdown
-  std::condition_variable exited;    // a thread exited
+  std::condition_variable cv;      // jobs arrived, or shutdown
+  std::condition_variable exited;  // a thread exited
   std::deque<task::Header*> queue ABSL_GUARDED_BY(mu);  // each owns a ref
   std::size_t num_threads ABSL_GUARDED_BY(mu) = 0;
   std::size_t num_idle ABSL_GUARDED_BY(mu) = 0;
@@ -112,8 +112,8 @@ class BlockingPool {
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(Fn&& fn) {
     using Future = blocking_internal::BlockingFuture<std::decay_t<Fn>>;
     using Cell = task::Cell<Future, blocking_internal::Scheduler>;
-    task::Header* header = Cell::allocate(Future(std::forward<Fn>(fn)),
-                                          blocking_internal::Scheduler(shared_));
+    task::Header* header = Cell::allocate(
+        Future(std::forward<Fn>(fn)), blocking_internal::Scheduler(shared_));
     if (!shared_->owned.bind(header)) {
       header->vtable->dealloc(header);
       throw RuntimeShutdown();

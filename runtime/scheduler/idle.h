@@ -90,8 +90,12 @@ class Idle {
   static constexpr std::uint64_t kUnparkOne = std::uint64_t{1} << kUnparkShift;
   static constexpr std::uint64_t kSearchMask = kUnparkOne - 1;
 
-  static std::size_t searching(std::uint64_t word) { return word & kSearchMask; }
-  static std::size_t unparked(std::uint64_t word) { return word >> kUnparkShift; }
+  static std::size_t searching(std::uint64_t word) {
+    return word & kSearchMask;
+  }
+  static std::size_t unparked(std::uint64_t word) {
+    return word >> kUnparkShift;
+  }
 
   bool notify_should_wakeup();
 

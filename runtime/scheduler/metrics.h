@@ -24,7 +24,7 @@ struct WorkerMetrics {
   std::uint64_t parks = 0;           // times the worker went to sleep
   std::uint64_t unparks = 0;         // times it woke up
   std::uint64_t lifo_hits = 0;       // polls taken from the LIFO slot
-  std::uint64_t overflows = 0;       // local queue overflows to the global queue
+  std::uint64_t overflows = 0;  // local queue overflows to the global queue
   std::uint64_t local_queue_depth = 0;  // tasks in its local queue now
 };
 

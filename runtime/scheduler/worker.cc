@@ -162,7 +162,8 @@ std::uint64_t Worker::next_random() {
 void Worker::run() {
   while (true) {
     ++tick_;
-    if (tick_ % shared_->config_.event_interval == 0 && shared_->is_shutdown()) {
+    if (tick_ % shared_->config_.event_interval == 0 &&
+        shared_->is_shutdown()) {
       break;
     }
     task::Notified task = next_task();

@@ -120,8 +120,12 @@ class Shared {
 class TaskScheduler {
  public:
   explicit TaskScheduler(Arc<Shared> shared) : shared_(std::move(shared)) {}
-  void schedule(task::Notified task) { shared_->schedule(std::move(task), false); }
-  void yield_now(task::Notified task) { shared_->schedule(std::move(task), true); }
+  void schedule(task::Notified task) {
+    shared_->schedule(std::move(task), false);
+  }
+  void yield_now(task::Notified task) {
+    shared_->schedule(std::move(task), true);
+  }
   bool release(task::Header* header) { return shared_->owned().remove(header); }
 
  private:

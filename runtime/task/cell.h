@@ -110,9 +110,9 @@ class Cell {
   static void dealloc(Header* header) { delete from(header); }
   static Trailer* trailer(Header* header) { return &from(header)->trailer_; }
 
-  static constexpr TaskVTable kVTable = {
-      &poll,     &cancel,  &drop_stage, &read_output, &schedule,
-      &yield_now, &release, &dealloc,    &trailer};
+  static constexpr TaskVTable kVTable = {&poll,        &cancel,   &drop_stage,
+                                         &read_output, &schedule, &yield_now,
+                                         &release,     &dealloc,  &trailer};
 
   Header header_;
   S scheduler_;

@@ -38,7 +38,9 @@ class JoinHandle {
   using Output = T;
 
   // Takes over the JoinHandle reference of a freshly allocated task.
-  static JoinHandle from_raw(task::Header* header) { return JoinHandle(header); }
+  static JoinHandle from_raw(task::Header* header) {
+    return JoinHandle(header);
+  }
 
   JoinHandle(JoinHandle&& other) noexcept
       : header_(std::exchange(other.header_, nullptr)) {}

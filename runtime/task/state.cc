@@ -72,8 +72,9 @@ TransitionToIdle State::transition_to_idle() {
     }
     assert(s.ref_count() > 0);
     next -= S::kRefOne;
-    return std::pair{next, S(next).ref_count() == 0 ? TransitionToIdle::kOkDealloc
-                                                    : TransitionToIdle::kOk};
+    return std::pair{next, S(next).ref_count() == 0
+                               ? TransitionToIdle::kOkDealloc
+                               : TransitionToIdle::kOk};
   });
 }
 

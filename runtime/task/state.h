@@ -94,9 +94,11 @@ class Snapshot {
   std::uint64_t bits_;
 };
 
-enum class [[nodiscard]] TransitionToRunning { kSuccess, kCancelled, kFailed, kDealloc };
-enum class [[nodiscard]] TransitionToIdle { kOk, kOkNotified, kOkDealloc, kCancelled };
-enum class [[nodiscard]] TransitionToNotified { kDoNothing, kSubmit, kDealloc };
+enum class [[nodiscard]] TransitionToRunning{kSuccess, kCancelled, kFailed,
+                                             kDealloc};
+enum class [[nodiscard]] TransitionToIdle{kOk, kOkNotified, kOkDealloc,
+                                          kCancelled};
+enum class [[nodiscard]] TransitionToNotified{kDoNothing, kSubmit, kDealloc};
 
 class State {
  public:

@@ -59,7 +59,7 @@ TEST(WakerTest, CloneDropAndWakeBalance) {
     EXPECT_EQ(target.clones.load(), 1);
     moved.wake_by_ref();
     EXPECT_EQ(target.wakes_by_ref.load(), 1);
-    std::move(moved).wake();  // consumes
+    std::move(moved).wake();        // consumes
     EXPECT_TRUE(moved.is_empty());  // NOLINT(bugprone-use-after-move)
     EXPECT_EQ(target.wakes.load(), 1);
     EXPECT_EQ(target.live.load(), 1);
@@ -68,7 +68,8 @@ TEST(WakerTest, CloneDropAndWakeBalance) {
   }
   EXPECT_EQ(target.live.load(), 0);
   EXPECT_EQ(target.drops.load(), 1);
-  EXPECT_EQ(target.clones.load(), target.wakes.load() + target.drops.load() - 1);
+  EXPECT_EQ(target.clones.load(),
+            target.wakes.load() + target.drops.load() - 1);
 }
 
 TEST(WakerTest, WillWakeComparesTarget) {

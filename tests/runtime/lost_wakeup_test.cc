@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/coro/task.h"
 #include "runtime/core/arc.h"
 #include "runtime/core/atomic.h"
 #include "runtime/core/atomic_waker.h"
 #include "runtime/core/mutex.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/coro/task.h"
 #include "runtime/runtime.h"
 #include "runtime/sync/oneshot.h"
 #include "tests/support/watchdog.h"
@@ -78,16 +78,17 @@ TEST_P(LostWakeupTest, MigratingTask) {
   for (int round = 0; round < kRounds; ++round) {
     auto event = make_arc<Event>();
     auto [tx, rx] = oneshot::channel<JoinHandle<int>>();
-    rt.spawn(poll_fn([f = EventFuture{event}, tx = std::optional(std::move(tx))](
-                         Context& cx) mutable -> Poll<void> {
-      if (f.poll(cx).is_ready()) {
-        // Fired already: still hand the finished future over.
-      }
-      // Move the (polled, Pending) future into a fresh task.
-      auto moved = spawn(std::move(f));
-      (void)std::move(*tx).send(std::move(moved));
-      return ready();
-    }));
+    rt.spawn(
+        poll_fn([f = EventFuture{event}, tx = std::optional(std::move(tx))](
+                    Context& cx) mutable -> Poll<void> {
+          if (f.poll(cx).is_ready()) {
+            // Fired already: still hand the finished future over.
+          }
+          // Move the (polled, Pending) future into a fresh task.
+          auto moved = spawn(std::move(f));
+          (void)std::move(*tx).send(std::move(moved));
+          return ready();
+        }));
     const int delay = static_cast<int>(rng() % 3000);
     std::thread firer([event, delay] {
       SpinFor(delay);
@@ -109,16 +110,16 @@ TEST_P(LostWakeupTest, WakeDuringPoll) {
   Runtime rt = MakeRuntime();
   for (int round = 0; round < kRounds; ++round) {
     auto event = make_arc<Event>();
-    auto h = rt.spawn(poll_fn([event, fired_in_poll = false](
-                                  Context& cx) mutable -> Poll<int> {
-      if (event->fired.load(std::memory_order_acquire)) return 1;
-      event->waker.register_waker(cx.waker());
-      if (!fired_in_poll) {
-        fired_in_poll = true;
-        std::thread([event] { event->set(); }).join();
-      }
-      return Pending;
-    }));
+    auto h = rt.spawn(poll_fn(
+        [event, fired_in_poll = false](Context& cx) mutable -> Poll<int> {
+          if (event->fired.load(std::memory_order_acquire)) return 1;
+          event->waker.register_waker(cx.waker());
+          if (!fired_in_poll) {
+            fired_in_poll = true;
+            std::thread([event] { event->set(); }).join();
+          }
+          return Pending;
+        }));
     EXPECT_EQ(rt.block_on(std::move(h)), 1);
   }
 }

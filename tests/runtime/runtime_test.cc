@@ -61,27 +61,26 @@ TEST(RuntimeTest, TasksSpawnTasksThroughTheFreeFunction) {
   Runtime rt = MakeRuntime(2);
   constexpr int kChildren = 1000;
   core::Atomic<int> done{0};
-  auto parent = rt.spawn(poll_fn(
-      [&, children = std::vector<JoinHandle<int>>(), next = std::size_t{0},
-       sum = 0](Context& cx) mutable
-      -> Poll<int> {
-        if (children.empty()) {
-          for (int i = 0; i < kChildren; ++i) {
-            children.push_back(spawn(poll_fn([&, i](Context&) -> Poll<int> {
-              done.fetch_add(1, std::memory_order_relaxed);
-              return i;
-            })));
-          }
-        }
-        // Each child is polled until Ready exactly once, its value kept.
-        while (next < children.size()) {
-          Poll<int> p = children[next].poll(cx);
-          if (p.is_pending()) return Pending;
-          sum += p.value();
-          ++next;
-        }
-        return sum;
-      }));
+  auto parent = rt.spawn(poll_fn([&, children = std::vector<JoinHandle<int>>(),
+                                  next = std::size_t{0},
+                                  sum = 0](Context& cx) mutable -> Poll<int> {
+    if (children.empty()) {
+      for (int i = 0; i < kChildren; ++i) {
+        children.push_back(spawn(poll_fn([&, i](Context&) -> Poll<int> {
+          done.fetch_add(1, std::memory_order_relaxed);
+          return i;
+        })));
+      }
+    }
+    // Each child is polled until Ready exactly once, its value kept.
+    while (next < children.size()) {
+      Poll<int> p = children[next].poll(cx);
+      if (p.is_pending()) return Pending;
+      sum += p.value();
+      ++next;
+    }
+    return sum;
+  }));
   EXPECT_EQ(rt.block_on(std::move(parent)), kChildren * (kChildren - 1) / 2);
   EXPECT_EQ(done.load(), kChildren);
 }
@@ -113,7 +112,8 @@ TEST(RuntimeTest, HandleWorksFromOtherThreads) {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, handle, t] {
       for (int i = 0; i < 100; ++i) {
-        auto h = handle.spawn(poll_fn([=](Context&) -> Poll<int> { return t; }));
+        auto h =
+            handle.spawn(poll_fn([=](Context&) -> Poll<int> { return t; }));
         sum.fetch_add(block_on(std::move(h)), std::memory_order_relaxed);
       }
     });
@@ -124,9 +124,8 @@ TEST(RuntimeTest, HandleWorksFromOtherThreads) {
 
 TEST(RuntimeTest, ThrowingTaskDoesNotKillItsWorker) {
   Runtime rt = MakeRuntime(1);
-  auto bad = rt.spawn(poll_fn([](Context&) -> Poll<int> {
-    throw std::runtime_error("task threw");
-  }));
+  auto bad = rt.spawn(poll_fn(
+      [](Context&) -> Poll<int> { throw std::runtime_error("task threw"); }));
   try {
     rt.block_on(std::move(bad));
     FAIL() << "expected the task's exception";
@@ -181,9 +180,9 @@ TEST(RuntimeTest, DroppingRuntimeWithThousandsOfPendingTasksFreesThemAll) {
     for (int i = 0; i < kTasks; ++i) {
       auto [tx, rx] = oneshot::channel<int>();
       senders.push_back(std::move(tx));
-      handles.push_back(rt.spawn(poll_fn(
-          [counter = DropCounter(&drops), rx = std::move(rx)](
-              Context& cx) mutable -> Poll<int> {
+      handles.push_back(
+          rt.spawn(poll_fn([counter = DropCounter(&drops), rx = std::move(rx)](
+                               Context& cx) mutable -> Poll<int> {
             auto p = rx.poll(cx);
             if (p.is_pending()) return Pending;
             return p.value().value_or(-1);
@@ -218,9 +217,10 @@ TEST(RuntimeTest, AbortCancelsOnARuntimeThread) {
 TEST(RuntimeTest, SpawnBlockingRunsOffTheWorkers) {
   Watchdog dog("spawn_blocking", seconds(30));
   Runtime rt = MakeRuntime(1);
-  auto worker_id = rt.block_on(rt.spawn(poll_fn([](Context&) -> Poll<std::thread::id> {
-    return std::this_thread::get_id();
-  })));
+  auto worker_id =
+      rt.block_on(rt.spawn(poll_fn([](Context&) -> Poll<std::thread::id> {
+        return std::this_thread::get_id();
+      })));
   auto blocking_id = rt.block_on(rt.spawn_blocking([] {
     std::this_thread::sleep_for(milliseconds(5));
     return std::this_thread::get_id();
@@ -240,7 +240,8 @@ TEST(RuntimeTest, SpawnBlockingRunsOffTheWorkers) {
 
 TEST(RuntimeTest, BlockingPoolRespectsItsCap) {
   Watchdog dog("blocking cap", seconds(30));
-  Runtime rt = Runtime::Builder().worker_threads(1).max_blocking_threads(2).build();
+  Runtime rt =
+      Runtime::Builder().worker_threads(1).max_blocking_threads(2).build();
   core::Atomic<int> running{0};
   core::Atomic<int> max_running{0};
   std::vector<JoinHandle<void>> jobs;
@@ -248,8 +249,8 @@ TEST(RuntimeTest, BlockingPoolRespectsItsCap) {
     jobs.push_back(rt.spawn_blocking([&] {
       int now = running.fetch_add(1, std::memory_order_acq_rel) + 1;
       int seen = max_running.load(std::memory_order_relaxed);
-      while (now > seen &&
-             !max_running.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+      while (now > seen && !max_running.compare_exchange_weak(
+                               seen, now, std::memory_order_relaxed)) {
       }
       std::this_thread::sleep_for(milliseconds(10));
       running.fetch_sub(1, std::memory_order_acq_rel);
@@ -309,22 +310,22 @@ TEST(RuntimeTest, YieldNowLetsOthersRun) {
     core::MutexLock lock(&mu);
     order.push_back(v);
   };
-  auto gate = rt.spawn(poll_fn([&, y = YieldNow(), started = false](
-                                   Context& cx) mutable -> Poll<void> {
-    if (!started) {
-      started = true;
-      record(1);
-      // A second task queued behind us must run before we resume.
-      auto other = spawn(poll_fn([&](Context&) -> Poll<void> {
-        record(2);
+  auto gate = rt.spawn(poll_fn(
+      [&, y = YieldNow(), started = false](Context& cx) mutable -> Poll<void> {
+        if (!started) {
+          started = true;
+          record(1);
+          // A second task queued behind us must run before we resume.
+          auto other = spawn(poll_fn([&](Context&) -> Poll<void> {
+            record(2);
+            return ready();
+          }));
+          (void)other;
+        }
+        if (y.poll(cx).is_pending()) return Pending;
+        record(3);
         return ready();
       }));
-      (void)other;
-    }
-    if (y.poll(cx).is_pending()) return Pending;
-    record(3);
-    return ready();
-  }));
   rt.block_on(std::move(gate));
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "runtime/coro/task.h"
 #include "runtime/core/atomic.h"
 #include "runtime/core/coop.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/coro/task.h"
 #include "runtime/runtime.h"
 #include "tests/support/watchdog.h"
 
@@ -28,7 +28,8 @@ std::chrono::microseconds ProcessCpuTime() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   auto tv = [](const timeval& t) {
-    return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+    return std::chrono::seconds(t.tv_sec) +
+           std::chrono::microseconds(t.tv_usec);
   };
   return tv(usage.ru_utime) + tv(usage.ru_stime);
 }
@@ -48,14 +49,14 @@ TEST(SchedulingTest, CoopBudgetStopsABusyTaskFromStarvingOthers) {
   Runtime rt = Runtime::Builder().worker_threads(1).build();
   core::Atomic<bool> stop{false};
   core::Atomic<long> hog_iterations{0};
-  auto hog = rt.spawn([](core::Atomic<bool>* stop,
-                         core::Atomic<long>* n) -> Task<void> {
-    // Never Pending on its own: without a budget it would hold the worker.
-    while (!stop->load(std::memory_order_acquire)) {
-      co_await AlwaysReady{};
-      n->fetch_add(1, std::memory_order_relaxed);
-    }
-  }(&stop, &hog_iterations));
+  auto hog = rt.spawn(
+      [](core::Atomic<bool>* stop, core::Atomic<long>* n) -> Task<void> {
+        // Never Pending on its own: without a budget it would hold the worker.
+        while (!stop->load(std::memory_order_acquire)) {
+          co_await AlwaysReady{};
+          n->fetch_add(1, std::memory_order_relaxed);
+        }
+      }(&stop, &hog_iterations));
   auto other = rt.spawn(poll_fn([&](Context&) -> Poll<void> {
     stop.store(true, std::memory_order_release);
     return ready();

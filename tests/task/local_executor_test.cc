@@ -94,9 +94,8 @@ TEST(LocalExecutorTest, TasksAreLazyUntilRun) {
 
 TEST(LocalExecutorTest, JoinHandleRethrowsTheTasksException) {
   LocalExecutor ex;
-  auto h = ex.spawn(poll_fn([](Context&) -> Poll<int> {
-    throw std::runtime_error("task failed");
-  }));
+  auto h = ex.spawn(poll_fn(
+      [](Context&) -> Poll<int> { throw std::runtime_error("task failed"); }));
   ex.run_until_stalled();  // the executor carries on
   EXPECT_THROW(ex.block_on(std::move(h)), std::runtime_error);
   auto ok = ex.spawn(poll_fn([](Context&) -> Poll<int> { return 2; }));
@@ -262,7 +261,8 @@ TEST(LostWakeupTest, WakeDuringPollIsNotLost) {
           woken.store(true, std::memory_order_release);
         });
         // Stay inside poll until the wake has happened.
-        while (!woken.load(std::memory_order_acquire)) std::this_thread::yield();
+        while (!woken.load(std::memory_order_acquire))
+          std::this_thread::yield();
       }
       return Pending;  // no re-check: the wake landed during this poll
     }));

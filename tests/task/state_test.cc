@@ -28,7 +28,8 @@ TEST(StateTest, NewTaskIsNotifiedWithJoinInterest) {
 TEST(StateTest, WakeByRefOnIdleSubmitsWithNewReference) {
   State state(3);
   MakeIdle(state);
-  EXPECT_EQ(state.transition_to_notified_by_ref(), TransitionToNotified::kSubmit);
+  EXPECT_EQ(state.transition_to_notified_by_ref(),
+            TransitionToNotified::kSubmit);
   EXPECT_TRUE(state.load().is_notified());
   EXPECT_EQ(state.load().ref_count(), 3u);
   // A second wake while NOTIFIED does nothing: queued exactly once.
@@ -40,7 +41,8 @@ TEST(StateTest, WakeByRefOnIdleSubmitsWithNewReference) {
 TEST(StateTest, WakeByValOnIdleSubmitsKeepingTheReference) {
   State state(3);
   MakeIdle(state);
-  EXPECT_EQ(state.transition_to_notified_by_val(), TransitionToNotified::kSubmit);
+  EXPECT_EQ(state.transition_to_notified_by_val(),
+            TransitionToNotified::kSubmit);
   EXPECT_EQ(state.load().ref_count(), 2u);
   EXPECT_EQ(state.transition_to_notified_by_val(),
             TransitionToNotified::kDoNothing);  // already NOTIFIED: ref dropped
