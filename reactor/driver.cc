@@ -37,7 +37,7 @@ absl::StatusOr<ScheduledIo*> Driver::add_source(int fd, Interest interest) {
   auto owned = std::make_unique<ScheduledIo>();
   ScheduledIo* io = owned.get();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     if (shutdown_) return reactor_shutdown_status();
     live_.emplace(io, std::move(owned));
   }
@@ -45,7 +45,7 @@ absl::StatusOr<ScheduledIo*> Driver::add_source(int fd, Interest interest) {
       fd, Token{reinterpret_cast<std::uintptr_t>(io)}, interest);
   if (!registered.ok()) {
     std::unique_ptr<ScheduledIo> failed;
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     auto node = live_.extract(io);
     failed = std::move(node.mapped());
     return registered;
@@ -57,9 +57,11 @@ void Driver::remove_source(ScheduledIo* io, int fd) {
   // Deregister while `fd` is still open; an error (the fd was never
   // registered, or the epoll fd is gone) changes nothing below.
   (void)poller_.registry().deregister_fd(fd);
+  // Still live (only the reactor frees, and only released records).
+  io->drop_wakers();
   bool wake_reactor = false;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     auto node = live_.extract(io);
     if (node.empty()) return;
     released_.push_back(std::move(node.mapped()));
@@ -69,14 +71,14 @@ void Driver::remove_source(ScheduledIo* io, int fd) {
 }
 
 std::size_t Driver::source_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  core::MutexLock lock(&mutex_);
   return live_.size();
 }
 
 void Driver::free_released() {
   std::vector<std::unique_ptr<ScheduledIo>> freed;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     freed.swap(released_);
   }
   // Destroyed here, with no lock held: their wakers' drop may run user code.
@@ -128,7 +130,7 @@ void Driver::request_stop() {
 void Driver::shutdown() {
   std::vector<ScheduledIo*> live;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     if (shutdown_) return;
     shutdown_ = true;
     live.reserve(live_.size());

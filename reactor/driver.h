@@ -23,13 +23,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "reactor/interest.h"
+#include "runtime/core/mutex.h"
 #include "reactor/poller.h"
 #include "reactor/scheduled_io.h"
 #include "reactor/sys/event_fd.h"
@@ -95,7 +95,7 @@ class Driver {
   const std::size_t event_capacity_;
   timer::TimerQueue timers_;
 
-  mutable std::mutex mutex_;
+  mutable core::Mutex mutex_;
   std::unordered_map<ScheduledIo*, std::unique_ptr<ScheduledIo>> live_
       ABSL_GUARDED_BY(mutex_);
   std::vector<std::unique_ptr<ScheduledIo>> released_ ABSL_GUARDED_BY(mutex_);

@@ -36,8 +36,10 @@
 #include "reactor/reactor_error.h"
 #include "reactor/ready.h"
 #include "reactor/scheduled_io.h"
+#include "runtime/core/coop.h"
 #include "reactor/sys/error.h"
 #include "runtime/core/context.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/poll.h"
 
 namespace magpie::reactor {
@@ -74,6 +76,9 @@ class IoSource {
   template <class Op>
   Poll<absl::StatusOr<std::size_t>> poll_io(Context& cx, Direction direction,
                                             std::string_view what, Op&& op) {
+    // Coop budget (runtime/core/coop.h): a task that always finds its socket
+    // ready still yields its worker now and then.
+    if (!coop::poll_proceed(cx)) return Pending;
     while (true) {
       Poll<ReadyEvent> ready = io_->poll_ready(cx, direction);
       if (ready.is_pending()) return Pending;

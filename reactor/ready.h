@@ -1,14 +1,13 @@
 // magpie::reactor::Ready — a set of readiness conditions of one source, as
 // the reactor last saw them.
 //
-//   bit | name         | set by epoll flag          | cleared by
-//   ----+--------------+----------------------------+---------------------------
-//    0  | READABLE     | EPOLLIN, EPOLLPRI          | a read that hit EAGAIN
-//    1  | WRITABLE     | EPOLLOUT                   | a write that hit EAGAIN
-//    2  | READ_CLOSED  | EPOLLRDHUP, EPOLLHUP       | never (final)
-//    3  | WRITE_CLOSED | EPOLLHUP                   | never (final)
-//    4  | ERROR        | EPOLLERR                   | an operation that hit
-//    EAGAIN
+//   bit | name         | set by epoll flag     | cleared by
+//   ----+--------------+-----------------------+--------------------------
+//    0  | READABLE     | EPOLLIN, EPOLLPRI     | a read that hit EAGAIN
+//    1  | WRITABLE     | EPOLLOUT              | a write that hit EAGAIN
+//    2  | READ_CLOSED  | EPOLLRDHUP, EPOLLHUP  | never (final)
+//    3  | WRITE_CLOSED | EPOLLHUP              | never (final)
+//    4  | ERROR        | EPOLLERR              | an operation's EAGAIN
 //
 // The closed bits are final: once the peer hung up, every later read sees
 // end-of-stream (or an error) at once, never EAGAIN. ERROR counts for both

@@ -33,7 +33,7 @@ void ScheduledIo::wake(Ready ready) {
   Waker reader;
   Waker writer;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     if (!(ready & Ready::mask_for(Direction::kRead)).is_empty()) {
       reader = std::move(reader_);
     }
@@ -51,6 +51,17 @@ void ScheduledIo::shutdown() {
   wake(Ready(Ready::kAll));
 }
 
+void ScheduledIo::drop_wakers() {
+  Waker reader;
+  Waker writer;
+  {
+    core::MutexLock lock(&mutex_);
+    reader = std::move(reader_);
+    writer = std::move(writer_);
+  }
+  // Dropped here, outside the lock (rule 3).
+}
+
 Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction direction) {
   // ORDERING: acquire pairs with the release CAS in set_readiness().
   if (auto event =
@@ -60,7 +71,7 @@ Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction direction) {
   Waker replaced;
   std::uint32_t word;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    core::MutexLock lock(&mutex_);
     Waker& slot = direction == Direction::kRead ? reader_ : writer_;
     if (!slot.will_wake(cx.waker())) {
       replaced = std::exchange(slot, Waker(cx.waker()));

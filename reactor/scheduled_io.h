@@ -45,10 +45,10 @@
 #define MAGPIE_REACTOR_SCHEDULED_IO_H_
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
+#include "runtime/core/mutex.h"
 #include "reactor/ready.h"
 #include "runtime/core/atomic.h"
 #include "runtime/core/context.h"
@@ -80,6 +80,10 @@ class ScheduledIo {
   // Sets SD and wakes both waiters. Idempotent.
   void shutdown();
 
+  // Drops both stored wakers (with no lock held); for deregistration, so a
+  // released record keeps no task alive.
+  void drop_wakers();
+
   // Ready with the readiness relevant to `direction` when there is some (or
   // the reactor shut down); otherwise stores cx.waker() as the waker for
   // `direction`, re-checks, and answers Pending.
@@ -102,7 +106,7 @@ class ScheduledIo {
                                              Direction direction);
 
   core::Atomic<std::uint32_t> word_{0};
-  std::mutex mutex_;
+  core::Mutex mutex_;
   Waker reader_ ABSL_GUARDED_BY(mutex_);
   Waker writer_ ABSL_GUARDED_BY(mutex_);
 };

@@ -11,7 +11,9 @@
 //   LocalExecutor         runtime        a single-threaded executor
 //   Runtime, Handle, spawn, spawn_blocking, yield_now
 //                         runtime        the work-stealing runtime
-//   oneshot               runtime/sync   one-value channels
+//   select                runtime/core   the first of two futures
+//   oneshot, CancellationToken
+//                         runtime/sync   one-value channels, shutdown signals
 
 #ifndef MAGPIE_RUNTIME_MAGPIE_H_
 #define MAGPIE_RUNTIME_MAGPIE_H_
@@ -24,10 +26,12 @@
 #include "runtime/core/future.h"
 #include "runtime/core/poll.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/core/select.h"
 #include "runtime/core/waker.h"
 #include "runtime/coro/task.h"
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
+#include "runtime/sync/cancellation_token.h"
 #include "runtime/sync/oneshot.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"

@@ -10,8 +10,10 @@ namespace {
 // The calling thread's current runtime (innermost EnterGuard), or null.
 thread_local const Handle* current_handle = nullptr;
 
-// For threads the runtime starts: a Handle owned for the thread's life.
+// For blocking-pool threads: their Handle and reactor guard, for the
+// thread's life (set by the pool's start hook, cleared by its stop hook).
 thread_local std::unique_ptr<Handle> thread_handle;
+thread_local std::unique_ptr<reactor::EnterGuard> thread_reactor_guard;
 
 void set_thread_name(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
@@ -32,14 +34,26 @@ std::optional<Handle> Handle::try_current() {
 }
 
 Handle::EnterGuard::EnterGuard(const Handle& handle)
-    : saved_(current_handle), owned_(new Handle(handle)) {
+    : saved_(current_handle),
+      owned_(new Handle(handle)),
+      reactor_guard_(handle.shared_->enter_reactor()) {
   current_handle = owned_;
 }
 
 Handle::EnterGuard::~EnterGuard() {
   current_handle = saved_;
+  reactor_guard_.reset();  // guards unwind in reverse order
   delete owned_;
 }
+
+namespace runtime_internal {
+
+std::unique_ptr<reactor::EnterGuard> RuntimeShared::enter_reactor() const {
+  if (!reactor.has_value()) return nullptr;
+  return std::make_unique<reactor::EnterGuard>(reactor->handle());
+}
+
+}  // namespace runtime_internal
 
 RuntimeMetrics Handle::metrics() const {
   RuntimeMetrics metrics = shared_->scheduler->metrics();
@@ -95,6 +109,15 @@ Runtime::Builder& Runtime::Builder::thread_keep_alive(
   return *this;
 }
 
+Runtime::Builder& Runtime::Builder::enable_io(bool on) {
+  enable_io_ = on;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::enable_time(bool on) {
+  enable_time_ = on;
+  return *this;
+}
+
 Runtime Runtime::Builder::build() { return Runtime(*this); }
 
 // ---- Runtime -------------------------------------------------------------
@@ -105,6 +128,16 @@ Runtime::Runtime(const Builder& builder)
     : handle_(make_arc<runtime_internal::RuntimeShared>()) {
   auto& shared = *handle_.shared_;
   shared.scheduler = make_arc<scheduler::Shared>(builder.scheduler_);
+  if (builder.enable_io_ || builder.enable_time_) {
+    reactor::Reactor::Options options;
+    options.thread_name = builder.thread_name_ + "-io";
+    absl::StatusOr<reactor::Reactor> started = reactor::Reactor::start(options);
+    if (!started.ok()) {
+      throw std::runtime_error("magpie: cannot start the reactor: " +
+                               started.status().ToString());
+    }
+    shared.reactor.emplace(std::move(*started));
+  }
 
   // Blocking threads see this runtime as current, and run the user's hooks.
   // They hold a Handle (not the Runtime), so the hooks can't outlive it.
@@ -118,10 +151,12 @@ Runtime::Runtime(const Builder& builder)
   blocking.on_thread_start = [handle, on_start] {
     thread_handle = std::make_unique<Handle>(handle);
     current_handle = thread_handle.get();
+    thread_reactor_guard = handle.shared_->enter_reactor();
     if (on_start) on_start();
   };
   blocking.on_thread_stop = [on_stop] {
     if (on_stop) on_stop();
+    thread_reactor_guard.reset();
     current_handle = nullptr;
     thread_handle.reset();
   };
@@ -169,7 +204,10 @@ bool Runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
   shared.scheduler->begin_shutdown();
   for (std::thread& worker : workers_) worker.join();
   shared.scheduler->finish_shutdown();
-  return shared.blocking->shutdown(timeout);
+  const bool blocking_done = shared.blocking->shutdown(timeout);
+  // Last: the futures dropped above may have deregistered sockets.
+  if (shared.reactor.has_value()) shared.reactor->shutdown();
+  return blocking_done;
 }
 
 }  // namespace magpie

@@ -1,6 +1,6 @@
 // magpie::Runtime — the multi-threaded work-stealing runtime: N worker
 // threads running spawned tasks, a pool of threads for blocking work, and
-// (when the reactor is built in) the I/O and timer thread.
+// the reactor thread that drives sockets and timers (reactor/reactor.h).
 //
 //   magpie::Runtime rt;                                  // defaults
 //   auto rt2 = magpie::Runtime::Builder().worker_threads(4).build();
@@ -13,7 +13,11 @@
 //
 // Ownership: the Runtime object owns its threads; shutdown() (called by the
 // destructor) stops the workers, drops every unfinished task's future on a
-// worker thread, joins the workers, and waits for blocking jobs. Task cells,
+// worker thread, joins the workers, waits for blocking jobs, then stops the
+// reactor (so futures dropped at shutdown can still deregister their
+// sockets). Workers, blocking threads, block_on and Handle::enter() all make
+// the runtime's reactor the thread's current one, so magpie::sleep and the
+// net types work in any of them. Task cells,
 // wakers and Handles keep the shared state alive as long as they exist, so
 // waking a task after shutdown is safe and does nothing. After shutdown,
 // spawn() throws magpie::RuntimeShutdown.
@@ -47,6 +51,8 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/yield_now.h"
+#include "reactor/enter_guard.h"
+#include "reactor/reactor.h"
 
 namespace magpie {
 
@@ -66,6 +72,11 @@ namespace runtime_internal {
 struct RuntimeShared {
   Arc<scheduler::Shared> scheduler;
   std::unique_ptr<scheduler::BlockingPool> blocking;
+  // Started by the Runtime unless both enable_io and enable_time are off.
+  std::optional<reactor::Reactor> reactor;
+
+  // A guard entering the reactor on this thread, or null without one.
+  std::unique_ptr<reactor::EnterGuard> enter_reactor() const;
 };
 
 }  // namespace runtime_internal
@@ -112,6 +123,7 @@ class Handle {
    private:
     const Handle* saved_;
     Handle* owned_;
+    std::unique_ptr<reactor::EnterGuard> reactor_guard_;
   };
   [[nodiscard]] EnterGuard enter() const { return EnterGuard(*this); }
 
@@ -147,6 +159,12 @@ class Runtime {
     // Cap on blocking-pool threads, and how long an idle one lingers.
     Builder& max_blocking_threads(std::size_t n);
     Builder& thread_keep_alive(std::chrono::milliseconds keep_alive);
+    // The reactor: sockets (enable_io) and timers (enable_time), both on by
+    // default. One reactor thread drives both, and starts if either is on;
+    // with both off there is none, and I/O and timer futures fail with a
+    // FailedPrecondition status / ReactorError instead.
+    Builder& enable_io(bool on = true);
+    Builder& enable_time(bool on = true);
 
     Runtime build();
 
@@ -158,6 +176,8 @@ class Runtime {
     std::function<void()> on_thread_stop_;
     std::size_t max_blocking_threads_ = 512;
     std::chrono::milliseconds keep_alive_{10'000};
+    bool enable_io_ = true;
+    bool enable_time_ = true;
   };
 
   // A runtime with the default Builder settings.
@@ -185,7 +205,7 @@ class Runtime {
   requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
   block_on(F&& future) {
     check_not_on_worker("block_on");
-    Handle::EnterGuard guard(handle_);
+    Handle::EnterGuard guard(handle_);  // also enters the reactor
     return magpie::block_on(std::forward<F>(future));
   }
 

@@ -11,9 +11,8 @@ namespace magpie::net {
 namespace {
 
 absl::Status invalid(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("bad socket address \"", std::string(text), "\": ",
-                   std::string(why)));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "bad socket address \"", std::string(text), "\": ", std::string(why)));
 }
 
 // 1 to 5 decimal digits, at most 65535.

@@ -1,7 +1,8 @@
 // magpie::net::TcpStream — a connected TCP socket driven by the reactor.
 //
+//   SocketAddr addr = *SocketAddr::parse("127.0.0.1:80");
 //   absl::StatusOr<TcpStream> stream =
-//       magpie::block_on(TcpStream::connect(*SocketAddr::parse("127.0.0.1:80")));
+//       magpie::block_on(TcpStream::connect(addr));
 //   absl::Status sent = magpie::block_on(stream->write_all(request));
 //   absl::StatusOr<std::size_t> n = magpie::block_on(stream->read(buffer));
 //

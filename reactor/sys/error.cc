@@ -15,7 +15,8 @@ constexpr std::string_view kErrnoPayloadUrl = "magpie.dev/reactor/errno";
 
 absl::Status errno_status(int error, std::string_view what) {
   absl::Status status = absl::ErrnoToStatus(error, std::string(what));
-  status.SetPayload(std::string(kErrnoPayloadUrl), absl::Cord(std::to_string(error)));
+  status.SetPayload(std::string(kErrnoPayloadUrl),
+                    absl::Cord(std::to_string(error)));
   return status;
 }
 

@@ -26,7 +26,7 @@ EventFd& EventFd::operator=(EventFd&& other) noexcept {
 }
 
 EventFd::~EventFd() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) (void)cvt(::close(fd_));
 }
 
 void EventFd::wake() const {

@@ -1,12 +1,16 @@
 #include "reactor/sys/selector.h"
 
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <utility>
 
 #include "reactor/sys/error.h"
+#include "runtime/core/atomic.h"
 
 namespace magpie::reactor::sys {
 namespace {
@@ -28,6 +32,19 @@ int timeout_ms(std::optional<std::chrono::nanoseconds> timeout) {
       std::chrono::ceil<std::chrono::milliseconds>(*timeout).count();
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
+
+#if defined(MAGPIE_TSAN)
+// ThreadSanitizer intercepts epoll_wait (and so sees that an epoll_ctl
+// happens before the epoll_wait that reports it) but not epoll_pwait2.
+constexpr bool kTryPwait2 = false;
+#else
+constexpr bool kTryPwait2 = true;
+#endif
+
+// Set once epoll_pwait2 answered ENOSYS (kernels before 5.11, sandboxes):
+// from then on every select uses epoll_wait. A relaxed flag: racing threads
+// at worst both try the unsupported call once.
+core::Atomic<bool> pwait2_unsupported{false};
 
 }  // namespace
 
@@ -66,7 +83,7 @@ Selector& Selector::operator=(Selector&& other) noexcept {
 }
 
 Selector::~Selector() {
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (epoll_fd_ >= 0) (void)cvt(::close(epoll_fd_));
 }
 
 absl::Status Selector::register_fd(int fd, Token token,
@@ -95,9 +112,27 @@ absl::Status Selector::deregister_fd(int fd) const {
 absl::Status Selector::select(
     Events& events, std::optional<std::chrono::nanoseconds> timeout) const {
   events.size_ = 0;
-  SysResult r = cvt(::epoll_wait(epoll_fd_, events.buffer_.get(),
-                                 static_cast<int>(events.capacity_),
-                                 timeout_ms(timeout)));
+  const int capacity = static_cast<int>(events.capacity_);
+  SysResult r{-1, ENOSYS};
+  // epoll_pwait2 takes the timeout in nanoseconds: the reactor then wakes at
+  // a timer's tick rather than up to a millisecond after it.
+  if (kTryPwait2 && !pwait2_unsupported.load(std::memory_order_relaxed)) {
+    timespec limit{};
+    if (timeout.has_value()) {
+      const std::int64_t ns = std::max<std::int64_t>(timeout->count(), 0);
+      limit.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+      limit.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+    }
+    r = cvt(::epoll_pwait2(epoll_fd_, events.buffer_.get(), capacity,
+                           timeout.has_value() ? &limit : nullptr, nullptr));
+    if (r.error == ENOSYS) {
+      pwait2_unsupported.store(true, std::memory_order_relaxed);
+    }
+  }
+  if (r.error == ENOSYS) {
+    r = cvt(::epoll_wait(epoll_fd_, events.buffer_.get(), capacity,
+                         timeout_ms(timeout)));
+  }
   if (r.interrupted()) return absl::OkStatus();
   if (!r.ok()) return to_status(r, "epoll_wait");
   events.size_ = static_cast<std::size_t>(r.value);

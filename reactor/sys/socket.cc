@@ -78,6 +78,6 @@ SysResult peer_address(int fd, sockaddr* addr, socklen_t* len) {
   return cvt(::getpeername(fd, addr, len));
 }
 
-void close(int fd) { ::close(fd); }
+void close(int fd) { (void)cvt(::close(fd)); }
 
 }  // namespace magpie::reactor::sys

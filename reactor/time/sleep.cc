@@ -1,5 +1,7 @@
 #include "reactor/time/sleep.h"
 
+#include "runtime/core/coop.h"
+
 #include <cassert>
 
 #include "reactor/reactor_error.h"
@@ -44,6 +46,8 @@ void Sleep::reset(Clock::time_point deadline) {
 
 Poll<absl::Status> Sleep::poll_status(Context& cx) {
   if (done_) return absl::OkStatus();
+  // Coop budget (runtime/core/coop.h), like every runtime leaf future.
+  if (!coop::poll_proceed(cx)) return Pending;
   if (!linked_) {
     if (Clock::now() >= deadline_) {
       done_ = true;

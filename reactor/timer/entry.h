@@ -18,15 +18,16 @@
 //       registered by the polling thread, taken by the reactor when firing
 //       (AtomicWaker's protocol)
 //
-// State (state_):
+// State (state_); "-" means the event cannot happen in that state:
 //
-//   state     | armed (inserted)  | reactor fires  | reactor shuts down |
-//   re-armed
-//   ----------+-------------------+----------------+--------------------+---------
-//   IDLE      | IDLE              | -> FIRED       | -> SHUTDOWN        | IDLE
-//   FIRED     | (not linked)      | (not linked)   | (not linked)       | ->
-//   IDLE SHUTDOWN  | (refused)         | (not linked)   | (not linked)       |
-//   -> IDLE
+//   state     | inserted | reactor fires | reactor shuts down | re-armed
+//   ----------+----------+---------------+--------------------+----------
+//   IDLE      | IDLE     | -> FIRED      | -> SHUTDOWN        | IDLE
+//   FIRED     | -        | -             | -                  | -> IDLE
+//   SHUTDOWN  | refused  | -             | -                  | -> IDLE
+//
+// (Only a linked entry fires or is shut down; firing unlinks it. Re-arming
+// means the owning Sleep unlinked it and calls reset_state().)
 //
 // Memory ordering: the reactor stores FIRED / SHUTDOWN with release before
 // it takes the waker; the Sleep registers its waker, then loads state_ with

@@ -30,7 +30,7 @@ std::uint64_t TimerQueue::now_tick(Clock::time_point now) const {
 TimerQueue::InsertResult TimerQueue::insert(TimerEntry* entry,
                                             Clock::time_point deadline) {
   const std::uint64_t when = deadline_tick(deadline);
-  std::lock_guard<std::mutex> lock(mutex_);
+  core::MutexLock lock(&mutex_);
   if (shutdown_) return InsertResult::kShutdown;
   if (wheel_.insert(entry, when) == Wheel::InsertResult::kElapsed) {
     return InsertResult::kElapsed;
@@ -45,18 +45,18 @@ TimerQueue::InsertResult TimerQueue::insert(TimerEntry* entry,
 }
 
 void TimerQueue::remove(TimerEntry* entry) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  core::MutexLock lock(&mutex_);
   if (entry->linked_) wheel_.remove(entry);
 }
 
 std::size_t TimerQueue::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  core::MutexLock lock(&mutex_);
   return wheel_.size();
 }
 
 std::optional<std::chrono::nanoseconds> TimerQueue::park_timeout(
     Clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  core::MutexLock lock(&mutex_);
   const std::optional<std::uint64_t> next = wheel_.next_expiration();
   if (!next.has_value()) {
     sleeping_until_ = kNever;
@@ -76,7 +76,7 @@ std::size_t TimerQueue::process(Clock::time_point now) {
     std::size_t count = 0;
     bool drained = false;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      core::MutexLock lock(&mutex_);
       sleeping_until_ = 0;  // Awake: park_timeout() runs before sleeping.
       while (count < kWakeBatch) {
         TimerEntry* entry = wheel_.poll(tick);
@@ -100,7 +100,7 @@ void TimerQueue::shutdown() {
     std::size_t count = 0;
     bool drained = false;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      core::MutexLock lock(&mutex_);
       shutdown_ = true;
       while (count < kWakeBatch) {
         TimerEntry* entry = wheel_.pop_any();

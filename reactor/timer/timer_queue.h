@@ -33,10 +33,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <mutex>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
+#include "runtime/core/mutex.h"
 #include "reactor/timer/entry.h"
 #include "reactor/timer/wheel.h"
 
@@ -88,7 +88,7 @@ class TimerQueue {
   std::uint64_t now_tick(Clock::time_point now) const;
 
   const Clock::time_point origin_;
-  mutable std::mutex mutex_;
+  mutable core::Mutex mutex_;
   Wheel wheel_ ABSL_GUARDED_BY(mutex_);
   // The tick the reactor sleeps until: kNever when it sleeps with no
   // timeout, 0 while it is awake (it will look at the wheel again).

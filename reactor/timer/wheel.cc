@@ -88,17 +88,19 @@ std::optional<Wheel::Expiration> Wheel::next_expiration_detail() const {
   for (int level = 0; level < kLevels; ++level) {
     const std::uint64_t occupied = levels_[level].occupied;
     if (occupied == 0) continue;
-    // The first occupied slot at or after the one elapsed_ is in, cyclically.
+    // The first occupied slot after the one elapsed_ is in, cyclically. A
+    // slot at or before it can only be a top-level slot of a later cycle
+    // (an entry beyond the span, or across a 2^36 boundary): lower levels
+    // never hold one, as poll() processes every slot whose start it passes.
     const int now_slot =
         static_cast<int>((elapsed_ >> (kSlotBits * level)) & kSlotMask);
-    const int zeros = std::countr_zero(std::rotr(occupied, now_slot));
-    const int slot = (zeros + now_slot) % kSlots;
+    const int from = (now_slot + 1) % kSlots;
+    const int slot =
+        (from + std::countr_zero(std::rotr(occupied, from))) % kSlots;
     std::uint64_t deadline =
         (elapsed_ & ~(level_range(level) - 1)) +
         static_cast<std::uint64_t>(slot) * slot_range(level);
-    // Only the top level wraps: a slot "behind" elapsed_ holds entries of a
-    // later cycle (beyond the span, or across a 2^36 boundary).
-    if (deadline <= elapsed_) deadline += level_range(level);
+    if (slot <= now_slot) deadline += level_range(level);
     if (!best.has_value() || deadline < best->deadline) {
       best = Expiration{level, slot, deadline};
     }

@@ -15,7 +15,14 @@ void set_thread_name(const std::string& name) {
 
 void thread_main(Arc<PoolShared> shared) {
   set_thread_name(shared->config.thread_name);
-  if (shared->config.on_thread_start) shared->config.on_thread_start();
+  std::function<void()> on_start;
+  std::function<void()> on_stop;
+  {
+    core::MutexLock lock(&shared->mu);
+    on_start = shared->on_thread_start;
+    on_stop = shared->on_thread_stop;
+  }
+  if (on_start) on_start();
   while (true) {
     task::Header* job = nullptr;
     {
@@ -42,7 +49,7 @@ void thread_main(Arc<PoolShared> shared) {
     // Unlocked (STYLE 8): the job is user code.
     task::Notified::from_raw(job).run();
   }
-  if (shared->config.on_thread_stop) shared->config.on_thread_stop();
+  if (on_stop) on_stop();
 }
 
 }  // namespace
@@ -91,17 +98,29 @@ bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
 
   const bool forever = timeout.count() < 0;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  core::MutexLock lock(&shared_->mu);
-  while (shared_->num_threads > 0) {
-    if (forever) {
-      lock.wait(shared_->exited);
-    } else {
+  bool all_exited = true;
+  std::function<void()> on_start;
+  std::function<void()> on_stop;
+  {
+    core::MutexLock lock(&shared_->mu);
+    while (shared_->num_threads > 0) {
+      if (forever) {
+        lock.wait(shared_->exited);
+        continue;
+      }
       const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
+      if (now >= deadline) {
+        all_exited = false;
+        break;
+      }
       lock.wait_for(shared_->exited, deadline - now);
     }
+    // No thread starts after shutdown, and running ones hold their own
+    // copies: drop ours (outside the lock) to break the Handle cycle.
+    on_start.swap(shared_->on_thread_start);
+    on_stop.swap(shared_->on_thread_stop);
   }
-  return true;
+  return all_exited;
 }
 
 std::size_t BlockingPool::num_threads() {

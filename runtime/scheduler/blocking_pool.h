@@ -52,10 +52,17 @@ class BlockingPool;
 namespace blocking_internal {
 
 struct PoolShared {
-  explicit PoolShared(BlockingPoolConfig config) : config(std::move(config)) {}
+  explicit PoolShared(BlockingPoolConfig config)
+      : config(std::move(config)),
+        on_thread_start(std::move(this->config.on_thread_start)),
+        on_thread_stop(std::move(this->config.on_thread_stop)) {}
 
-  const BlockingPoolConfig config;
+  BlockingPoolConfig config;  // hooks moved out into the fields below
   core::Mutex mu;
+  // Copied by each thread as it starts; cleared at shutdown, because they
+  // may hold a Handle of the runtime that owns this pool (a cycle otherwise).
+  std::function<void()> on_thread_start ABSL_GUARDED_BY(mu);
+  std::function<void()> on_thread_stop ABSL_GUARDED_BY(mu);
   std::condition_variable cv;      // jobs arrived, or shutdown
   std::condition_variable exited;  // a thread exited
   std::deque<task::Header*> queue ABSL_GUARDED_BY(mu);  // each owns a ref

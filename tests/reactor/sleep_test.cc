@@ -47,7 +47,8 @@ TEST_F(SleepTest, NeverEarlyFromManyThreads) {
         const auto deadline =
             Clock::now() + std::chrono::microseconds(rng() % 8000);
         block_on(sleep_until(deadline));
-        if (Clock::now() < deadline) early.fetch_add(1, std::memory_order_relaxed);
+        if (Clock::now() < deadline)
+          early.fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
@@ -116,7 +117,8 @@ TEST_F(SleepTest, DroppedSleepRemovesItsEntry) {
     std::vector<Sleep> sleeps;
     sleeps.reserve(kSleeps);
     for (int i = 0; i < kSleeps; ++i) sleeps.push_back(sleep(1h + i * 1ms));
-    for (Sleep& s : sleeps) ASSERT_TRUE(poll_once(s, noop_waker()).is_pending());
+    for (Sleep& s : sleeps)
+      ASSERT_TRUE(poll_once(s, noop_waker()).is_pending());
     EXPECT_EQ(driver().timer_count(), static_cast<std::size_t>(kSleeps));
   }
   EXPECT_EQ(driver().timer_count(), 0u);
@@ -182,22 +184,23 @@ TEST_F(SleepTest, MillionConcurrentSleeps) {
   for (std::size_t i = 0; i < kSleeps; ++i) {
     sleeps.push_back(sleep(std::chrono::milliseconds(100 + i % 200)));
   }
-  std::size_t ready_at_once = 0;
+  // A sleep can be fired (and woken) between its insertion and its re-check
+  // and then answer Ready on that same poll, so only the sleeps that
+  // answered Pending are owed a wake: exactly one each.
+  std::vector<Sleep*> pending;
   for (Sleep& s : sleeps) {
-    if (poll_once(s, waker).is_ready()) ++ready_at_once;
+    if (poll_once(s, waker).is_pending()) pending.push_back(&s);
   }
   ASSERT_TRUE(wait_until(
       [&] {
-        return static_cast<std::size_t>(counter->count()) + ready_at_once ==
-               kSleeps;
+        return static_cast<std::size_t>(counter->count()) >= pending.size();
       },
       60s))
-      << counter->count() << " + " << ready_at_once << " of " << kSleeps;
+      << counter->count() << " wakes for " << pending.size() << " pending";
+  // Polled again (the entry's state only, not the clock), each has fired.
+  for (Sleep* s : pending) ASSERT_TRUE(poll_once(*s, noop_waker()).is_ready());
   const auto now = Clock::now();
-  for (Sleep& s : sleeps) {
-    ASSERT_TRUE(s.is_elapsed());
-    ASSERT_GE(now, s.deadline());
-  }
+  for (Sleep& s : sleeps) ASSERT_GE(now, s.deadline());
   EXPECT_EQ(driver().timer_count(), 0u);
 }
 
@@ -279,8 +282,9 @@ TEST(SleepNoReactorTest, FailsWithFailedPrecondition) {
     } catch (const reactor::ReactorError& error) {
       EXPECT_TRUE(absl::IsFailedPrecondition(error.status())) << error.what();
     }
-    absl::Status status = block_on(timeout(1h, sleep(1h)));
-    EXPECT_TRUE(absl::IsFailedPrecondition(status)) << status;
+    auto never = poll_fn([](Context&) -> Poll<int> { return Pending; });
+    absl::StatusOr<int> status = block_on(timeout(1h, never));
+    EXPECT_TRUE(absl::IsFailedPrecondition(status.status())) << status.status();
     EXPECT_FALSE(reactor::Handle::current().ok());
   });
   bare.join();

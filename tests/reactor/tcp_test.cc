@@ -109,9 +109,8 @@ TEST_F(TcpTest, PeerResetDuringWriteIsAnErrorWithoutSigpipe) {
   auto [client, server] = connected_pair();
   // Linger 0: closing sends RST instead of FIN.
   linger hard{1, 0};
-  ASSERT_EQ(::setsockopt(server.fd(), SOL_SOCKET, SO_LINGER, &hard,
-                         sizeof(hard)),
-            0);
+  ASSERT_EQ(
+      ::setsockopt(server.fd(), SOL_SOCKET, SO_LINGER, &hard, sizeof(hard)), 0);
   { TcpStream gone = std::move(server); }
   std::vector<std::byte> chunk(64 * 1024, std::byte{0x5a});
   absl::Status failed;
@@ -163,8 +162,7 @@ void echo(TcpStream stream) {
     absl::StatusOr<std::size_t> n = block_on(stream.read(buf));
     ASSERT_TRUE(n.ok()) << n.status();
     if (*n == 0) return;
-    ASSERT_TRUE(
-        block_on(stream.write_all(std::span(buf).first(*n))).ok());
+    ASSERT_TRUE(block_on(stream.write_all(std::span(buf).first(*n))).ok());
   }
 }
 
@@ -172,7 +170,10 @@ TEST_F(TcpTest, EchoManyClientsRandomSizes) {
   const int kClients = kSanitized ? 4 : 16;
   const int kMessages = kSanitized ? 20 : 100;
   constexpr std::size_t kMaxMessage = 64 * 1024;
-  auto [listener, addr] = listen();
+  // No structured binding: lambdas below capture these (clang 14).
+  std::pair<TcpListener, SocketAddr> listening = listen();
+  TcpListener& listener = listening.first;
+  const SocketAddr addr = listening.second;
   const reactor::Handle handle = reactor_->handle();
 
   std::thread server([&] {
@@ -207,9 +208,9 @@ TEST_F(TcpTest, EchoManyClientsRandomSizes) {
         }
         // Write and read side by side: a big message does not fit the
         // socket buffers one way.
-        auto [wrote, read] = block_on(JoinStatus(
-            stream->write_all(std::span(out).first(size)),
-            stream->read_exact(std::span(in).first(size))));
+        auto [wrote, read] =
+            block_on(JoinStatus(stream->write_all(std::span(out).first(size)),
+                                stream->read_exact(std::span(in).first(size))));
         ASSERT_TRUE(wrote.ok()) << wrote;
         ASSERT_TRUE(read.ok()) << read;
         ASSERT_TRUE(std::equal(out.begin(), out.begin() + size, in.begin()))

@@ -1,13 +1,12 @@
 // Tests for UdpSocket: datagram round trips over IPv4 and IPv6 loopback,
 // with the receive polled (Pending) before the datagram is sent.
 
-#include "reactor/net/udp_socket.h"
-
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "reactor/net/udp_socket.h"
 #include "runtime/block_on.h"
 #include "tests/reactor/test_support.h"
 
@@ -22,7 +21,8 @@ class UdpTest : public magpie::testing::ReactorTest {
  protected:
   void round_trip(const SocketAddr& loopback) {
     absl::StatusOr<UdpSocket> a = UdpSocket::bind(loopback);
-    if (!a.ok()) GTEST_SKIP() << "cannot bind " << loopback << ": " << a.status();
+    if (!a.ok())
+      GTEST_SKIP() << "cannot bind " << loopback << ": " << a.status();
     absl::StatusOr<UdpSocket> b = UdpSocket::bind(loopback);
     ASSERT_TRUE(b.ok()) << b.status();
     const SocketAddr a_addr = *a->local_addr();
@@ -37,7 +37,8 @@ class UdpTest : public magpie::testing::ReactorTest {
 
     const std::string ping = "ping over " + loopback.to_string();
     absl::StatusOr<std::size_t> sent = block_on(a->send_to(
-        std::as_bytes(std::span<const char>(ping.data(), ping.size())), b_addr));
+        std::as_bytes(std::span<const char>(ping.data(), ping.size())),
+        b_addr));
     ASSERT_TRUE(sent.ok()) << sent.status();
     EXPECT_EQ(*sent, ping.size());
     ASSERT_TRUE(wait_until([&] { return counter->count() > 0; },
@@ -51,8 +52,8 @@ class UdpTest : public magpie::testing::ReactorTest {
     // And back.
     const std::string pong = "pong";
     ASSERT_TRUE(block_on(b->send_to(std::as_bytes(std::span<const char>(
-                                         pong.data(), pong.size())),
-                                     a_addr))
+                                        pong.data(), pong.size())),
+                                    a_addr))
                     .ok());
     auto back = block_on(a->recv_from(buf));
     ASSERT_TRUE(back.ok()) << back.status();

@@ -39,8 +39,7 @@ TEST(WheelTest, ElapsedDeadlineIsRefused) {
 TEST(WheelTest, EachLevelFiresOnTime) {
   // One entry per level (and beyond the span), fired in deadline order.
   const std::vector<std::uint64_t> whens = {
-      5,        70,          5000,          300'000, 20'000'000,
-      2'000'000'000, Wheel::kMaxSpan + 12345};
+      5, 70, 5000, 300'000, 20'000'000, 2'000'000'000, Wheel::kMaxSpan + 12345};
   std::vector<TimerEntry> entries(whens.size());
   Wheel wheel;
   for (std::size_t i = 0; i < whens.size(); ++i) {
@@ -127,7 +126,8 @@ TEST(WheelTest, RandomizedAgainstModel) {
       // The announced expiration never passes the earliest live deadline.
       if (!live.empty()) {
         std::uint64_t earliest = UINT64_MAX;
-        for (const auto& [entry, when] : live) earliest = std::min(earliest, when);
+        for (const auto& [entry, when] : live)
+          earliest = std::min(earliest, when);
         ASSERT_TRUE(wheel.next_expiration().has_value());
         ASSERT_LE(*wheel.next_expiration(), earliest);
       }
