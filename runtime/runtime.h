@@ -41,6 +41,8 @@
 #include <utility>
 #include <vector>
 
+#include "reactor/enter_guard.h"
+#include "reactor/reactor.h"
 #include "runtime/block_on.h"
 #include "runtime/core/arc.h"
 #include "runtime/core/future.h"
@@ -51,8 +53,6 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/yield_now.h"
-#include "reactor/enter_guard.h"
-#include "reactor/reactor.h"
 
 namespace magpie {
 

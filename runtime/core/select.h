@@ -17,9 +17,9 @@
 #ifndef MAGPIE_RUNTIME_CORE_SELECT_H_
 #define MAGPIE_RUNTIME_CORE_SELECT_H_
 
+#include <optional>
 #include <type_traits>
 #include <utility>
-#include <optional>
 #include <variant>
 
 #include "runtime/core/context.h"
@@ -69,8 +69,8 @@ class Select {
 };
 
 template <class A, class B>
-  requires Future<std::decay_t<A>> && Future<std::decay_t<B>>
-Select<std::decay_t<A>, std::decay_t<B>> select(A&& a, B&& b) {
+requires Future<std::decay_t<A>> && Future<std::decay_t<B>>
+    Select<std::decay_t<A>, std::decay_t<B>> select(A&& a, B&& b) {
   return Select<std::decay_t<A>, std::decay_t<B>>(std::forward<A>(a),
                                                   std::forward<B>(b));
 }

@@ -13,7 +13,8 @@ void CancellationToken::cancel() const {
     // Cancelled::poll; under the lock so no registration slips in between.
     state_->cancelled.store(true, std::memory_order_release);
     to_wake.reserve(state_->waiters.size());
-    for (auto& [id, waker] : state_->waiters) to_wake.push_back(std::move(waker));
+    for (auto& [id, waker] : state_->waiters)
+      to_wake.push_back(std::move(waker));
     state_->waiters.clear();
   }
   for (Waker& waker : to_wake) std::move(waker).wake();  // unlocked (STYLE 8)

@@ -14,10 +14,10 @@
 #include "gtest/gtest.h"
 #include "reactor/magpie_reactor.h"
 #include "runtime/core/atomic.h"
+#include "runtime/core/select.h"
 #include "runtime/coro/task.h"
 #include "runtime/runtime.h"
 #include "runtime/sync/cancellation_token.h"
-#include "runtime/core/select.h"
 #include "tests/support/watchdog.h"
 
 namespace magpie {
@@ -76,7 +76,8 @@ Task<void> AcceptLoop(net::TcpListener* listener, CancellationToken stop,
 }
 
 Task<void> Client(net::SocketAddr server, int id, int messages, Stats* stats) {
-  absl::StatusOr<net::TcpStream> stream = co_await net::TcpStream::connect(server);
+  absl::StatusOr<net::TcpStream> stream =
+      co_await net::TcpStream::connect(server);
   if (!stream.ok()) {
     ADD_FAILURE() << "connect: " << stream.status();
     stats->errors.fetch_add(1, std::memory_order_relaxed);
@@ -89,11 +90,12 @@ Task<void> Client(net::SocketAddr server, int id, int messages, Stats* stats) {
     const std::size_t size = RandomSize(rng);
     const std::uint64_t seed = (static_cast<std::uint64_t>(id) << 32) | m;
     for (std::size_t i = 0; i < size; ++i) out[i] = PatternByte(seed, i);
-    absl::Status sent =
-        co_await stream->write_all(std::span<const std::byte>(out.data(), size));
+    absl::Status sent = co_await stream->write_all(
+        std::span<const std::byte>(out.data(), size));
     absl::Status got =
-        sent.ok() ? co_await stream->read_exact(std::span<std::byte>(in.data(), size))
-                  : sent;
+        sent.ok()
+            ? co_await stream->read_exact(std::span<std::byte>(in.data(), size))
+            : sent;
     if (!got.ok()) {
       ADD_FAILURE() << "client " << id << " message " << m << ": " << got;
       stats->errors.fetch_add(1, std::memory_order_relaxed);
@@ -123,9 +125,10 @@ TEST_P(EchoTest, ManyClientsRandomSizesEveryByteChecked) {
   Stats stats;
   CancellationToken stop;
 
-  auto listener = rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
-    co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
-  }()));
+  auto listener =
+      rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
+        co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
+      }()));
   ASSERT_TRUE(listener.ok()) << listener.status();
   absl::StatusOr<net::SocketAddr> addr = listener->local_addr();
   ASSERT_TRUE(addr.ok());

@@ -33,7 +33,7 @@ using testing::Watchdog;
 
 // Which threads polled a future, to see that migration really happened.
 struct Migrations {
-  core::Atomic<long> moved{0};      // finished on another thread than it began
+  core::Atomic<long> moved{0};  // finished on another thread than it began
   core::Atomic<long> completed{0};
 };
 
@@ -69,14 +69,15 @@ TEST(MigrationTest, SleepsPolledOnOneWorkerFireForTheirNewTask) {
   Migrations migrations;
   std::vector<JoinHandle<void>> handles;
   for (int t = 0; t < kTasks; ++t) {
-    handles.push_back(rt.spawn([](int t, int rounds, Migrations* m) -> Task<void> {
-      std::mt19937 rng(600 + t);
-      for (int r = 0; r < rounds; ++r) {
-        co_await PollHereFinishElsewhere(
-            std::make_unique<Sleep>(sleep(milliseconds(1 + rng() % 3))), m);
-        co_await yield_now();
-      }
-    }(t, kRounds, &migrations)));
+    handles.push_back(
+        rt.spawn([](int t, int rounds, Migrations* m) -> Task<void> {
+          std::mt19937 rng(600 + t);
+          for (int r = 0; r < rounds; ++r) {
+            co_await PollHereFinishElsewhere(
+                std::make_unique<Sleep>(sleep(milliseconds(1 + rng() % 3))), m);
+            co_await yield_now();
+          }
+        }(t, kRounds, &migrations)));
   }
   for (auto& h : handles) rt.block_on(std::move(h));
   EXPECT_EQ(migrations.completed.load(), long{kTasks} * kRounds);
@@ -90,47 +91,50 @@ TEST(MigrationTest, SocketReadsPolledOnOneWorkerCompleteForTheirNewTask) {
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   Migrations migrations;
 
-  auto listener = rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
-    co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
-  }()));
+  auto listener =
+      rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
+        co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
+      }()));
   ASSERT_TRUE(listener.ok()) << listener.status();
   const net::SocketAddr addr = *listener->local_addr();
 
   std::vector<JoinHandle<void>> handles;
   for (int p = 0; p < kPairs; ++p) {
     // The writer: connects, then sends one byte per round after a delay.
-    handles.push_back(rt.spawn([](net::SocketAddr addr, int rounds, int p) -> Task<void> {
-      auto stream = co_await net::TcpStream::connect(addr);
-      if (!stream.ok()) {
-        ADD_FAILURE() << stream.status();
-        co_return;
-      }
-      std::mt19937 rng(700 + p);
-      for (int r = 0; r < rounds; ++r) {
-        co_await sleep(milliseconds(rng() % 3));
-        const std::byte b{static_cast<unsigned char>(r)};
-        absl::Status s = co_await stream->write_all(std::span<const std::byte>(&b, 1));
-        if (!s.ok()) ADD_FAILURE() << s;
-      }
-    }(addr, kRounds, p)));
+    handles.push_back(
+        rt.spawn([](net::SocketAddr addr, int rounds, int p) -> Task<void> {
+          auto stream = co_await net::TcpStream::connect(addr);
+          if (!stream.ok()) {
+            ADD_FAILURE() << stream.status();
+            co_return;
+          }
+          std::mt19937 rng(700 + p);
+          for (int r = 0; r < rounds; ++r) {
+            co_await sleep(milliseconds(rng() % 3));
+            const std::byte b{static_cast<unsigned char>(r)};
+            absl::Status s =
+                co_await stream->write_all(std::span<const std::byte>(&b, 1));
+            if (!s.ok()) ADD_FAILURE() << s;
+          }
+        }(addr, kRounds, p)));
   }
   // The readers: one accepted connection each; every read starts in one
   // task and finishes in another.
   for (int p = 0; p < kPairs; ++p) {
     auto accepted = rt.block_on(listener->accept());
     ASSERT_TRUE(accepted.ok()) << accepted.status();
-    handles.push_back(rt.spawn([](net::TcpStream stream, int rounds,
-                                  Migrations* m) -> Task<void> {
-      for (int r = 0; r < rounds; ++r) {
-        std::byte b{};
-        auto read = std::make_unique<net::TcpStream::ReadFuture>(
-            stream.read(std::span<std::byte>(&b, 1)));
-        // ReadFuture's output is a StatusOr: wrap it to check the byte.
-        co_await PollHereFinishElsewhere(std::move(read), m);
-        EXPECT_EQ(static_cast<int>(b), r);
-        co_await yield_now();
-      }
-    }(std::move(accepted->first), kRounds, &migrations)));
+    handles.push_back(rt.spawn(
+        [](net::TcpStream stream, int rounds, Migrations* m) -> Task<void> {
+          for (int r = 0; r < rounds; ++r) {
+            std::byte b{};
+            auto read = std::make_unique<net::TcpStream::ReadFuture>(
+                stream.read(std::span<std::byte>(&b, 1)));
+            // ReadFuture's output is a StatusOr: wrap it to check the byte.
+            co_await PollHereFinishElsewhere(std::move(read), m);
+            EXPECT_EQ(static_cast<int>(b), r);
+            co_await yield_now();
+          }
+        }(std::move(accepted->first), kRounds, &migrations)));
   }
   for (auto& h : handles) rt.block_on(std::move(h));
   EXPECT_EQ(migrations.completed.load(), long{kPairs} * kRounds);

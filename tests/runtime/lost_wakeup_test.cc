@@ -18,6 +18,7 @@
 #include "runtime/coro/task.h"
 #include "runtime/runtime.h"
 #include "runtime/sync/oneshot.h"
+#include "tests/support/event_future.h"
 #include "tests/support/watchdog.h"
 
 namespace magpie {
@@ -28,29 +29,8 @@ using std::chrono::seconds;
 using testing::ScaledForSanitizers;
 using testing::Watchdog;
 
-// An event that completes EventFutures: set() from any thread.
-struct Event {
-  core::Atomic<bool> fired{false};
-  AtomicWaker waker;
-  void set() {
-    fired.store(true, std::memory_order_release);
-    waker.wake();
-  }
-};
-
-// A movable leaf future that keeps the Future contract.
-struct EventFuture {
-  using Output = int;
-  Arc<Event> event;
-  int polls = 0;
-  Poll<int> poll(Context& cx) {
-    ++polls;
-    if (event->fired.load(std::memory_order_acquire)) return polls;
-    event->waker.register_waker(cx.waker());
-    if (event->fired.load(std::memory_order_acquire)) return polls;
-    return Pending;
-  }
-};
+using testing::Event;
+using testing::EventFuture;
 
 void SpinFor(int iterations) {
   for (int i = 0; i < iterations; ++i) asm volatile("" ::: "memory");

@@ -17,6 +17,7 @@
 #include "runtime/core/atomic.h"
 #include "runtime/core/atomic_waker.h"
 #include "runtime/core/poll_fn.h"
+#include "tests/support/event_future.h"
 #include "tests/support/watchdog.h"
 
 namespace magpie {
@@ -26,31 +27,8 @@ using std::chrono::seconds;
 using testing::ScaledForSanitizers;
 using testing::Watchdog;
 
-// An event that completes a leaf future: set() from any thread.
-struct Event {
-  core::Atomic<bool> fired{false};
-  AtomicWaker waker;
-  void set() {
-    fired.store(true, std::memory_order_release);
-    waker.wake();
-  }
-};
-
-// A leaf future keeping the Future contract: register the waker of this
-// poll, then re-check. Movable (it holds the event through an Arc), so it can
-// be moved to another thread between polls.
-struct EventFuture {
-  using Output = int;
-  Arc<Event> event;
-  int polls = 0;
-  Poll<int> poll(Context& cx) {
-    ++polls;
-    if (event->fired.load(std::memory_order_acquire)) return polls;
-    event->waker.register_waker(cx.waker());
-    if (event->fired.load(std::memory_order_acquire)) return polls;
-    return Pending;
-  }
-};
+using testing::Event;
+using testing::EventFuture;
 
 // Counts its own destruction (to see when a task's future is dropped).
 struct DropCounter {
