@@ -14,10 +14,15 @@
 //   select                runtime/core   the first of two futures
 //   oneshot, CancellationToken
 //                         runtime/sync   one-value channels, shutdown signals
+//   sleep, sleep_until, timeout, Interval
+//                         reactor/time   timers (the Runtime's reactor thread)
+//   net::SocketAddr, net::TcpListener, net::TcpStream, net::UdpSocket
+//                         reactor/net    sockets driven by the reactor
 
 #ifndef MAGPIE_RUNTIME_MAGPIE_H_
 #define MAGPIE_RUNTIME_MAGPIE_H_
 
+#include "reactor/magpie_reactor.h"
 #include "runtime/block_on.h"
 #include "runtime/core/arc.h"
 #include "runtime/core/atomic_waker.h"
