@@ -30,6 +30,7 @@ fail() {
 # from its "listening on 127.0.0.1:<port>" line.
 start() {
   local name=$1 binary=$2
+  : >"$TMP/$name.out"  # Exists before the first poll below reads it.
   "$binary" --port=0 --workers=2 >"$TMP/$name.out" 2>"$TMP/$name.err" &
   PID=$!
   PIDS+=("$PID")
@@ -91,7 +92,7 @@ exec 5>&-
   fail "http: pipelined: $response"
 
 # --- shutdown
-stop echo "$ECHO_PID" '^served 2 connections \(0 rejected\), echoed 1018 bytes$'
+stop echo "$ECHO_PID" '^served 2 connections \(0 rejected\), echoed 1019 bytes$'
 exec 3>&- 4>&-
 stop http "$HTTP_PID" '^served 2 connections \(0 rejected\), 3 requests$'
 echo PASS

@@ -1,0 +1,357 @@
+// http_hello — a minimal HTTP/1.1 server on magpie: `GET /` answers
+// "Hello, world!\n", any other path 404. Keep-alive and pipelining work, so
+// load generators such as wrk can drive it:
+//
+//   bazel run --config=opt //examples/http_hello -- --port=8080
+//   curl -v http://127.0.0.1:8080/
+//   wrk -t2 -c64 -d5s http://127.0.0.1:8080/
+//
+// Same flags, `listening on <addr>` line and SIGINT/SIGTERM shutdown as
+// echo_server (examples/common/server.h); the summary line counts
+// connections and requests.
+//
+// One connection is one task with one fixed buffer holding the bytes read
+// but not yet parsed:
+//
+//   [0, begin)      parsed and answered
+//   [begin, end)    received, not yet a complete request head
+//   [end, size)     free space for the next read
+//
+// Each round answers every complete request head in [begin, end) — a
+// pipelining client may send several in one packet — appends the responses
+// to one output string, and writes that with one write_all. A head split
+// across reads simply waits in the buffer for its "\r\n\r\n". Heads are at
+// most kMaxHeadBytes (431 otherwise); requests with a body (Content-Length
+// other than 0, or Transfer-Encoding) get 413 since this server reads none;
+// malformed ones 400. Errors close the connection, as do `Connection: close`
+// and HTTP/1.0 without `Connection: keep-alive`. What it leaves out: bodies,
+// chunked encoding, the Date header, absolute-form targets.
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "examples/common/server.h"
+#include "examples/common/shutdown_signal.h"
+#include "reactor/magpie_reactor.h"
+#include "runtime/magpie.h"
+
+ABSL_FLAG(int, port, 7878, "TCP port to listen on; 0 lets the kernel pick one");
+ABSL_FLAG(std::string, address, "127.0.0.1",
+          "IP address to listen on (e.g. 0.0.0.0, ::1)");
+ABSL_FLAG(int, workers, 0, "worker threads; 0 means one per core");
+ABSL_FLAG(int, max_connections, 10000,
+          "open connections at most; more are accepted and closed at once");
+
+namespace {
+
+using namespace std::chrono_literals;
+using magpie::net::TcpStream;
+
+constexpr absl::string_view kHello = "Hello, world!\n";
+// Request line plus headers, including the blank line. Browsers and curl
+// stay far below; 8 KiB is what many servers allow by default.
+constexpr std::size_t kMaxHeadBytes = 8 * 1024;
+// Twice the largest head: after moving a partial head to the front there is
+// always room to read the rest of it.
+constexpr std::size_t kBufferBytes = 2 * kMaxHeadBytes;
+// A keep-alive connection that sends nothing for this long is closed.
+constexpr std::chrono::seconds kIdleTimeout{60};
+// After an error response: how long to read and discard what the client is
+// still sending, so closing does not reset the connection (RST) and destroy
+// the response before the client read it.
+constexpr std::chrono::seconds kLingerTime{1};
+constexpr std::chrono::seconds kShutdownGrace{10};
+
+// One parsed request head. The views point into the connection's buffer.
+struct Request {
+  absl::string_view method;
+  absl::string_view target;
+  bool keep_alive = false;
+};
+
+// What the parser concluded: a request to answer, or an error status.
+struct Parsed {
+  int status = 0;  // 0: a valid request in `request`; else 400, 413, 505
+  Request request;
+};
+
+Parsed reject(int status) {
+  Parsed parsed;
+  parsed.status = status;
+  return parsed;
+}
+
+// Parses `head`: the request line and header lines, CRLF-separated, without
+// the final blank line.
+Parsed parse_head(absl::string_view head) {
+  std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
+  std::vector<absl::string_view> parts = absl::StrSplit(lines[0], ' ');
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty())
+    return reject(400);
+  Parsed out;
+  out.request.method = parts[0];
+  out.request.target = parts[1];
+  bool http11 = false;
+  if (parts[2] == "HTTP/1.1") {
+    http11 = true;
+  } else if (parts[2] != "HTTP/1.0") {
+    return reject(absl::StartsWith(parts[2], "HTTP/") ? 505 : 400);
+  }
+
+  bool saw_close = false, saw_keep_alive = false;
+  int hosts = 0;
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const absl::string_view line = lines[i];
+    const std::size_t colon = line.find(':');
+    // No name, whitespace before the colon, or an obsolete folded line.
+    if (colon == absl::string_view::npos || colon == 0 ||
+        absl::ascii_isspace(static_cast<unsigned char>(line[colon - 1])) ||
+        absl::ascii_isspace(static_cast<unsigned char>(line[0]))) {
+      return reject(400);
+    }
+    const absl::string_view name = line.substr(0, colon);
+    const absl::string_view value =
+        absl::StripAsciiWhitespace(line.substr(colon + 1));
+    if (absl::EqualsIgnoreCase(name, "Host")) {
+      ++hosts;
+    } else if (absl::EqualsIgnoreCase(name, "Connection")) {
+      for (absl::string_view option : absl::StrSplit(value, ',')) {
+        option = absl::StripAsciiWhitespace(option);
+        saw_close |= absl::EqualsIgnoreCase(option, "close");
+        saw_keep_alive |= absl::EqualsIgnoreCase(option, "keep-alive");
+      }
+    } else if (absl::EqualsIgnoreCase(name, "Content-Length")) {
+      std::uint64_t length = 0;
+      if (!absl::SimpleAtoi(value, &length)) return reject(400);
+      if (length > 0) return reject(413);
+    } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
+      return reject(413);
+    }
+  }
+  if (http11 && hosts != 1) return reject(400);  // RFC 9112 §3.2: exactly one
+  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes unless told.
+  out.request.keep_alive = http11 ? !saw_close : saw_keep_alive && !saw_close;
+  return out;
+}
+
+absl::string_view reason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 505:
+      return "HTTP Version Not Supported";
+  }
+  return "Error";
+}
+
+// Appends a complete response to `out`. For HEAD, the headers describe the
+// body that GET would send, but no body follows.
+void append_response(std::string& out, int status, absl::string_view body,
+                     bool keep_alive, bool head_only = false) {
+  absl::StrAppend(
+      &out, "HTTP/1.1 ", status, " ", reason(status),
+      "\r\nContent-Type: text/plain\r\nContent-Length: ", body.size(), "\r\n");
+  if (status == 405) out += "Allow: GET, HEAD\r\n";
+  // Said explicitly either way: HTTP/1.0 clients need the keep-alive.
+  out += keep_alive ? "Connection: keep-alive\r\n\r\n"
+                    : "Connection: close\r\n\r\n";
+  if (!head_only) out.append(body.data(), body.size());
+}
+
+// Answers one parsed request; returns whether the connection stays open.
+bool respond(const Parsed& parsed, bool shutting_down, std::string& out) {
+  if (parsed.status != 0) {
+    append_response(out, parsed.status,
+                    absl::StrCat(reason(parsed.status), "\n"), false);
+    return false;
+  }
+  const Request& request = parsed.request;
+  // At shutdown, answer what was asked but tell the client to go away.
+  const bool keep_alive = request.keep_alive && !shutting_down;
+  const absl::string_view path =
+      request.target.substr(0, request.target.find('?'));
+  const bool head = request.method == "HEAD";
+  if (path != "/") {
+    append_response(out, 404, "Not Found\n", keep_alive, head);
+  } else if (request.method == "GET" || head) {
+    append_response(out, 200, kHello, keep_alive, head);
+  } else {
+    append_response(out, 405, "Method Not Allowed\n", keep_alive);
+  }
+  return keep_alive;
+}
+
+struct HttpStats {
+  std::atomic<std::uint64_t> requests{0};  // statistics: relaxed
+};
+
+// Half-closes, then reads and discards for at most kLingerTime (see there).
+magpie::Task<void> linger_close(TcpStream& stream) {
+  (void)stream.shutdown(magpie::net::Shutdown::kWrite);
+  const auto deadline = magpie::deadline_after(kLingerTime);
+  std::byte sink[4096];
+  for (;;) {
+    absl::StatusOr<std::size_t> n =
+        co_await magpie::timeout_at(deadline, stream.read(sink));
+    if (!n.ok() || *n == 0) co_return;
+  }
+}
+
+// Serves one connection (see the header comment for the buffer layout).
+magpie::Task<void> http_connection(TcpStream stream,
+                                   magpie::CancellationToken shutdown,
+                                   std::shared_ptr<HttpStats> stats) {
+  (void)stream.set_nodelay(true);
+  std::vector<char> buffer(kBufferBytes);
+  std::size_t begin = 0, end = 0;
+  std::string out;
+  std::uint64_t requests = 0;
+  bool keep_open = true;
+  bool answered_error = false;
+
+  while (keep_open) {
+    // 1. Answer every complete request head already buffered.
+    while (keep_open) {
+      const absl::string_view pending(buffer.data() + begin, end - begin);
+      const std::size_t head_end = pending.find("\r\n\r\n");
+      if (head_end == absl::string_view::npos) break;
+      Parsed parsed = head_end + 4 > kMaxHeadBytes
+                          ? reject(431)
+                          : parse_head(pending.substr(0, head_end));
+      keep_open = respond(parsed, shutdown.is_cancelled(), out);
+      answered_error |= parsed.status != 0;
+      begin += head_end + 4;
+      ++requests;
+    }
+    // A partial head that can no longer fit.
+    if (keep_open && end - begin >= kMaxHeadBytes) {
+      append_response(out, 431, "Request Header Fields Too Large\n", false);
+      keep_open = false;
+      answered_error = true;
+    }
+    // 2. Send the answers in one write (pipelined responses go together).
+    if (!out.empty()) {
+      if (!(co_await stream.write_all(std::as_bytes(std::span(out)))).ok()) {
+        break;
+      }
+      out.clear();
+    }
+    if (!keep_open || shutdown.is_cancelled()) break;
+
+    // 3. Move the partial head to the front and read more, unless shutdown
+    //    comes first or the client stays silent for kIdleTimeout.
+    std::memmove(buffer.data(), buffer.data() + begin, end - begin);
+    end -= begin;
+    begin = 0;
+    auto next = co_await magpie::select(
+        magpie::timeout(kIdleTimeout, stream.read(std::as_writable_bytes(
+                                          std::span(buffer).subspan(end)))),
+        shutdown.cancelled());
+    if (next.index() == 1) break;  // Shutdown while idle: just close.
+    absl::StatusOr<std::size_t> n = std::get<0>(std::move(next));
+    if (!n.ok() || *n == 0) break;  // Error, idle timeout, or peer closed.
+    end += *n;
+  }
+  // After an error the client may still be sending the rest of its request.
+  if (answered_error) co_await linger_close(stream);
+  stats->requests.fetch_add(requests, std::memory_order_relaxed);
+}
+
+struct Options {
+  std::string address;
+  std::uint16_t port = 0;
+  std::size_t max_connections = 0;
+};
+
+// The whole server, from bind to summary; returns the exit status.
+magpie::Task<int> serve(Options options, magpie::CancellationToken shutdown) {
+  absl::StatusOr<magpie::net::TcpListener> listener =
+      examples::bind_and_announce(options.address, options.port);
+  if (!listener.ok()) {
+    std::fprintf(stderr, "cannot listen on %s port %u: %s\n",
+                 options.address.c_str(), unsigned{options.port},
+                 listener.status().ToString().c_str());
+    co_return 1;
+  }
+  auto counters = std::make_shared<examples::ServerCounters>();
+  auto stats = std::make_shared<HttpStats>();
+  // Not a coroutine: it only creates each connection's Task (the captures
+  // are copied into the Task's frame as arguments).
+  examples::ConnectionHandler handler = [shutdown, stats](TcpStream stream) {
+    return http_connection(std::move(stream), shutdown, stats);
+  };
+  co_await examples::accept_loop(*std::move(listener), shutdown,
+                                 std::move(handler), counters,
+                                 options.max_connections);
+
+  if (!co_await examples::wait_for_connections(counters, kShutdownGrace)) {
+    std::fprintf(stderr, "connections still open after %llds; closing\n",
+                 static_cast<long long>(kShutdownGrace.count()));
+  }
+  std::printf("served %llu connections (%llu rejected), %llu requests\n",
+              static_cast<unsigned long long>(
+                  counters->accepted.load(std::memory_order_relaxed)),
+              static_cast<unsigned long long>(
+                  counters->rejected.load(std::memory_order_relaxed)),
+              static_cast<unsigned long long>(
+                  stats->requests.load(std::memory_order_relaxed)));
+  std::fflush(stdout);
+  co_return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int port = absl::GetFlag(FLAGS_port);
+  const int workers = absl::GetFlag(FLAGS_workers);
+  const int max_connections = absl::GetFlag(FLAGS_max_connections);
+  if (port < 0 || port > 65535 || workers < 0 || max_connections < 1) {
+    std::fprintf(stderr,
+                 "need 0 <= --port <= 65535, --workers >= 0, "
+                 "--max_connections >= 1\n");
+    return 2;
+  }
+
+  // Before any thread exists, so that every thread inherits the mask.
+  magpie::CancellationToken shutdown;
+  examples::ShutdownSignal signals(shutdown);
+
+  magpie::Runtime::Builder builder;
+  builder.thread_name("http");
+  if (workers > 0) builder.worker_threads(static_cast<std::size_t>(workers));
+  magpie::Runtime rt = builder.build();
+
+  Options options;
+  options.address = absl::GetFlag(FLAGS_address);
+  options.port = static_cast<std::uint16_t>(port);
+  options.max_connections = static_cast<std::size_t>(max_connections);
+  return rt.block_on(serve(std::move(options), shutdown));
+}
