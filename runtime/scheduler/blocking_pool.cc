@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <system_error>
 #include <thread>
 
 namespace magpie::scheduler {
@@ -59,7 +60,6 @@ void push(const Arc<PoolShared>& shared, task::Notified job) {
   {
     core::MutexLock lock(&shared->mu);
     if (shared->shutdown) return;  // `job` drops its reference unlocked
-    shared->queue.push_back(std::move(job).into_raw());
     if (shared->num_idle == 0 &&
         shared->num_threads < shared->config.max_threads) {
       ++shared->num_threads;
@@ -67,10 +67,26 @@ void push(const Arc<PoolShared>& shared, task::Notified job) {
     }
   }
   if (start_thread) {
-    std::thread(thread_main, shared).detach();
-  } else {
-    shared->cv.notify_one();
+    // Started before the job is queued, so that if no thread can be made
+    // and none exists, the caller gets the error instead of a job nobody
+    // will ever run. (A new thread finds the job once it is queued below.)
+    try {
+      std::thread(thread_main, shared).detach();
+    } catch (const std::system_error&) {
+      bool none_left;
+      {
+        core::MutexLock lock(&shared->mu);
+        none_left = --shared->num_threads == 0;
+      }
+      if (none_left) throw;
+    }
   }
+  {
+    core::MutexLock lock(&shared->mu);
+    if (shared->shutdown) return;
+    shared->queue.push_back(std::move(job).into_raw());
+  }
+  shared->cv.notify_one();
 }
 
 }  // namespace blocking_internal

@@ -72,7 +72,9 @@ struct PoolShared {
   task::OwnedTasks owned;
 };
 
-// Queues a job; starts a thread if needed. False after shutdown.
+// Queues a job, starting a thread if none is idle (below the cap). After
+// shutdown the job is dropped. Throws std::system_error if no thread exists
+// and none can be started.
 void push(const Arc<PoolShared>& shared, task::Notified job);
 
 class Scheduler {
@@ -114,7 +116,8 @@ class BlockingPool {
   BlockingPool& operator=(const BlockingPool&) = delete;
   ~BlockingPool();
 
-  // Runs fn() on a pool thread. Throws RuntimeShutdown after shutdown.
+  // Runs fn() on a pool thread. Throws RuntimeShutdown after shutdown, and
+  // std::system_error if no pool thread exists and none can be started.
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(Fn&& fn) {
     using Future = blocking_internal::BlockingFuture<std::decay_t<Fn>>;
@@ -125,8 +128,12 @@ class BlockingPool {
       header->vtable->dealloc(header);
       throw RuntimeShutdown();
     }
+    auto handle = JoinHandle<typename Future::Output>::from_raw(header);
+    // May throw std::system_error when no thread can be started and none
+    // runs; the job then stays unrun on the owned list, and shutdown()
+    // cancels and frees it.
     blocking_internal::push(shared_, task::Notified::from_raw(header));
-    return JoinHandle<typename Future::Output>::from_raw(header);
+    return handle;
   }
 
   // Cancels queued jobs and waits for running ones, at most `timeout`
