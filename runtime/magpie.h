@@ -40,6 +40,7 @@
 #include "runtime/sync/oneshot.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
+#include "runtime/task/task_dump.h"
 #include "runtime/yield_now.h"
 
 #endif  // MAGPIE_RUNTIME_MAGPIE_H_

@@ -62,6 +62,10 @@ RuntimeMetrics Handle::metrics() const {
   return metrics;
 }
 
+std::vector<TaskDump> Handle::dump_tasks() const {
+  return shared_->scheduler->owned().dump();
+}
+
 // ---- Builder -------------------------------------------------------------
 
 Runtime::Builder::Builder() {

@@ -52,6 +52,7 @@
 #include "runtime/task/cell.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
+#include "runtime/task/task_dump.h"
 #include "runtime/yield_now.h"
 
 namespace magpie {
@@ -128,6 +129,11 @@ class Handle {
   [[nodiscard]] EnterGuard enter() const { return EnterGuard(*this); }
 
   RuntimeMetrics metrics() const;
+
+  // Every live task spawned on this runtime (not blocking jobs), with its
+  // state flags: the first thing to look at when something never finishes
+  // (task_dump.h). Takes the task-list lock briefly; any thread.
+  std::vector<TaskDump> dump_tasks() const;
 
   bool operator==(const Handle& other) const {
     return shared_.ptr_eq(other.shared_);

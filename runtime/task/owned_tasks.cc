@@ -80,6 +80,28 @@ bool OwnedTasks::is_closed() {
   return closed_;
 }
 
+std::vector<TaskDump> OwnedTasks::dump() {
+  std::vector<TaskDump> out;
+  core::MutexLock lock(&mu_);
+  out.reserve(count_);
+  // Safe to read: every task on the list is kept alive by the list's
+  // reference, and unlinking needs this lock.
+  for (Header* h = head_; h != nullptr; h = trailer_of(h)->owned_next) {
+    const Snapshot s = h->state.load();
+    TaskDump d;
+    d.id = h->id;
+    d.running = s.is_running();
+    d.notified = s.is_notified();
+    d.complete = s.is_complete();
+    d.cancelled = s.is_cancelled();
+    d.join_interested = s.is_join_interested();
+    d.join_waker = s.is_join_waker_set();
+    d.references = s.ref_count();
+    out.push_back(d);
+  }
+  return out;
+}
+
 std::size_t OwnedTasks::size() {
   core::MutexLock lock(&mu_);
   return count_;

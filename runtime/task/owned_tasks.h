@@ -15,10 +15,12 @@
 #define MAGPIE_RUNTIME_TASK_OWNED_TASKS_H_
 
 #include <cstddef>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "runtime/core/mutex.h"
 #include "runtime/task/header.h"
+#include "runtime/task/task_dump.h"
 
 namespace magpie::task {
 
@@ -45,6 +47,9 @@ class OwnedTasks {
 
   bool is_closed();
   std::size_t size();
+
+  // A snapshot of every task on the list (see task_dump.h).
+  std::vector<TaskDump> dump();
 
  private:
   Header* pop_front();

@@ -122,6 +122,8 @@ TEST_P(EchoTest, ManyClientsRandomSizesEveryByteChecked) {
   Watchdog dog("echo with " + std::to_string(GetParam()) + " workers",
                seconds(300));
   Runtime rt = Runtime::Builder().worker_threads(GetParam()).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   Stats stats;
   CancellationToken stop;
 

@@ -66,6 +66,8 @@ TEST(MigrationTest, SleepsPolledOnOneWorkerFireForTheirNewTask) {
   const int kRounds = ScaledForSanitizers(10, 4);
   Watchdog dog("scenario 6: migrating sleeps", seconds(120));
   Runtime rt = Runtime::Builder().worker_threads(4).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   Migrations migrations;
   std::vector<JoinHandle<void>> handles;
   for (int t = 0; t < kTasks; ++t) {
@@ -89,6 +91,8 @@ TEST(MigrationTest, SocketReadsPolledOnOneWorkerCompleteForTheirNewTask) {
   const int kRounds = ScaledForSanitizers(20, 5);
   Watchdog dog("scenario 6: migrating socket reads", seconds(120));
   Runtime rt = Runtime::Builder().worker_threads(4).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   Migrations migrations;
 
   auto listener =

@@ -54,6 +54,8 @@ TEST_P(LostWakeupTest, MigratingTask) {
   const int kRounds = ScaledForSanitizers(500, 60);
   Watchdog dog(Name("scenario 1, migrating task"), seconds(120));
   Runtime rt = MakeRuntime();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   std::mt19937 rng(101);
   for (int round = 0; round < kRounds; ++round) {
     auto event = make_arc<Event>();
@@ -88,6 +90,8 @@ TEST_P(LostWakeupTest, WakeDuringPoll) {
   const int kRounds = ScaledForSanitizers(1000, 100);
   Watchdog dog(Name("scenario 2, wake during poll"), seconds(120));
   Runtime rt = MakeRuntime();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   for (int round = 0; round < kRounds; ++round) {
     auto event = make_arc<Event>();
     auto h = rt.spawn(poll_fn(
@@ -156,6 +160,8 @@ TEST_P(LostWakeupTest, StealStorm) {
   const int kRepeats = ScaledForSanitizers(5, 2);
   Watchdog dog(Name("scenario 3, steal storm"), seconds(120));
   Runtime rt = MakeRuntime();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   for (int repeat = 0; repeat < kRepeats; ++repeat) {
     EXPECT_EQ(rt.block_on(rt.spawn(StealStorm(kPairs, kRounds))),
               2 * kPairs * kRounds);
@@ -181,6 +187,8 @@ TEST_P(LostWakeupTest, SleepyWorkers) {
   const int kBursts = ScaledForSanitizers(40, 10);
   Watchdog dog(Name("scenario 4, sleepy workers"), seconds(120));
   Runtime rt = MakeRuntime();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   std::mt19937 rng(404);
   for (int burst = 0; burst < kBursts; ++burst) {
     // Long enough for all workers to park (their search gives up at once).
@@ -212,6 +220,8 @@ void RunWakeFlood(int workers) {
                    std::to_string(workers) + " workers",
                seconds(120));
   Runtime rt = Runtime::Builder().worker_threads(workers).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
 
   struct Shared {
     core::Mutex mu;

@@ -330,6 +330,37 @@ TEST(RuntimeTest, YieldNowLetsOthersRun) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
 
+TEST(RuntimeTest, DumpTasksNamesLiveTasksAndWhichAreIdle) {
+  Runtime rt = MakeRuntime(2);
+  EXPECT_TRUE(rt.handle().dump_tasks().empty());
+  EXPECT_EQ(describe_tasks({}), "(no live tasks)");
+  auto [tx, rx] = oneshot::channel<int>();
+  auto waiting =
+      rt.spawn(poll_fn([rx = std::move(rx)](Context& cx) mutable -> Poll<int> {
+        auto p = rx.poll(cx);
+        if (p.is_pending()) return Pending;
+        return p.value().value_or(-1);
+      }));
+  // Wait until its first poll has parked it (idle: waiting for a wake).
+  std::vector<TaskDump> dump;
+  for (int i = 0; i < 10000; ++i) {
+    dump = rt.handle().dump_tasks();
+    if (dump.size() == 1 && dump[0].is_idle()) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  ASSERT_EQ(dump.size(), 1u);
+  EXPECT_EQ(dump[0].id, waiting.id());
+  EXPECT_TRUE(dump[0].is_idle());
+  EXPECT_TRUE(dump[0].join_interested);
+  EXPECT_GE(dump[0].references, 2u);  // the list's and the JoinHandle's
+  EXPECT_NE(describe_tasks(dump).find("task " + std::to_string(waiting.id()) +
+                                      ": idle"),
+            std::string::npos);
+  (void)std::move(tx).send(4);
+  EXPECT_EQ(rt.block_on(std::move(waiting)), 4);
+  EXPECT_TRUE(rt.handle().dump_tasks().empty());  // completed tasks leave
+}
+
 TEST(RuntimeTest, MetricsCountPolls) {
   Runtime rt = MakeRuntime(2);
   for (int i = 0; i < 100; ++i) {

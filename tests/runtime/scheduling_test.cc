@@ -47,6 +47,8 @@ struct AlwaysReady {
 TEST(SchedulingTest, CoopBudgetStopsABusyTaskFromStarvingOthers) {
   Watchdog dog("coop budget fairness", seconds(30));
   Runtime rt = Runtime::Builder().worker_threads(1).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   core::Atomic<bool> stop{false};
   core::Atomic<long> hog_iterations{0};
   auto hog = rt.spawn(
@@ -69,6 +71,8 @@ TEST(SchedulingTest, CoopBudgetStopsABusyTaskFromStarvingOthers) {
 TEST(SchedulingTest, LifoCapStopsTwoTasksWakingEachOtherFromStarvingTheQueue) {
   Watchdog dog("LIFO cap fairness", seconds(30));
   Runtime rt = Runtime::Builder().worker_threads(1).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   core::Atomic<bool> stop{false};
   struct PingPong {
     Waker partner;  // set once both exist
@@ -143,6 +147,8 @@ TEST(SchedulingTest, IdleRuntimeBurnsNoCpuAndPicksUpABurstAfterAGap) {
 TEST(SchedulingTest, FloodedWorkerGetsItsTasksStolen) {
   Watchdog dog("stealing", seconds(60));
   Runtime rt = Runtime::Builder().worker_threads(4).build();
+  dog.describe_with(
+      [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   constexpr int kTasks = 10000;
   constexpr int kBatch = 128;  // fits a local queue: no overflow to inject
   auto flood = rt.spawn([]() -> Task<long> {

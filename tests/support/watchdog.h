@@ -6,9 +6,15 @@
 //   ... work that must finish ...
 //   // ~Watchdog disarms it.
 //
-// set_status() changes what the message says (e.g. the task ids still
-// pending). Threads: construct and destroy on one thread; set_status from
-// any.
+// set_status() changes what the message says; describe_with() adds a
+// callback run when the limit passes, e.g. a runtime's task dump, so the
+// message names the tasks that never finished:
+//
+//   dog.describe_with([h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
+//
+// The callback must stay valid on its own (capture a Handle by value, not
+// the Runtime by reference). Threads: construct and destroy on one thread;
+// set_status and describe_with from any.
 
 #ifndef MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
 #define MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
@@ -17,6 +23,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -43,6 +50,11 @@ class Watchdog {
     status_ = std::move(status);
   }
 
+  void describe_with(std::function<std::string()> describe) {
+    std::lock_guard<std::mutex> lock(mu_);
+    describe_ = std::move(describe);
+  }
+
  private:
   void Watch(std::chrono::milliseconds limit) {
     std::unique_lock<std::mutex> lock(mu_);
@@ -50,6 +62,9 @@ class Watchdog {
     std::fprintf(stderr, "WATCHDOG: '%s' did not finish within %lld ms. %s\n",
                  what_.c_str(), static_cast<long long>(limit.count()),
                  status_.c_str());
+    if (describe_) {
+      std::fprintf(stderr, "WATCHDOG: live tasks:\n%s\n", describe_().c_str());
+    }
     std::fflush(stderr);
     std::abort();
   }
@@ -59,6 +74,7 @@ class Watchdog {
   std::condition_variable cv_;
   bool done_ = false;
   std::string status_;
+  std::function<std::string()> describe_;
   std::thread thread_;
 };
 
