@@ -238,7 +238,7 @@ void RunWakeFlood(int workers) {
   std::vector<JoinHandle<int>> handles;
   for (int t = 0; t < kTasks; ++t) {
     handles.push_back(rt.spawn(poll_fn(
-        [shared, t, target, done = false](Context& cx) mutable -> Poll<int> {
+        [shared, t, done = false](Context& cx) mutable -> Poll<int> {
           if (done) shared->polled_after_complete.fetch_add(1);
           {
             core::MutexLock lock(&shared->mu);
@@ -253,7 +253,7 @@ void RunWakeFlood(int workers) {
   }
   std::vector<std::thread> threads;
   for (int th = 0; th < kThreads; ++th) {
-    threads.emplace_back([shared, th, kTasks, kWakesPerThread] {
+    threads.emplace_back([shared, th] {
       std::mt19937 rng(500 + th);
       for (int i = 0; i < kWakesPerThread; ++i) {
         shared->progress.fetch_add(1, std::memory_order_release);
