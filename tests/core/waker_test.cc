@@ -63,7 +63,8 @@ TEST(WakerTest, CloneDropAndWakeBalance) {
     EXPECT_TRUE(moved.is_empty());  // NOLINT(bugprone-use-after-move)
     EXPECT_EQ(target.wakes.load(), 1);
     EXPECT_EQ(target.live.load(), 1);
-    w = w;  // self-assignment keeps the reference
+    Waker& same = w;
+    w = same;  // self-assignment keeps the reference
     EXPECT_EQ(target.live.load(), 1);
   }
   EXPECT_EQ(target.live.load(), 0);
