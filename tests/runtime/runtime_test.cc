@@ -18,7 +18,7 @@
 #include "runtime/core/mutex.h"
 #include "runtime/core/poll_fn.h"
 #include "runtime/sync/oneshot.h"
-#include "tests/support/watchdog.h"
+#include "runtime/testing/watchdog.h"
 
 namespace magpie {
 namespace {

@@ -15,7 +15,7 @@
 #include "runtime/core/poll_fn.h"
 #include "runtime/coro/task.h"
 #include "runtime/runtime.h"
-#include "tests/support/watchdog.h"
+#include "runtime/testing/watchdog.h"
 
 namespace magpie {
 namespace {

@@ -19,7 +19,7 @@
 #include "gtest/gtest.h"
 #include "runtime/core/atomic.h"
 #include "tests/scheduler/test_tasks.h"
-#include "tests/support/watchdog.h"
+#include "runtime/testing/watchdog.h"
 
 namespace magpie::scheduler {
 namespace {

@@ -20,7 +20,7 @@
 #include "runtime/core/atomic.h"
 #include "runtime/scheduler/inject.h"
 #include "tests/scheduler/test_tasks.h"
-#include "tests/support/watchdog.h"
+#include "runtime/testing/watchdog.h"
 
 namespace magpie::scheduler {
 namespace {

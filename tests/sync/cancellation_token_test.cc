@@ -18,7 +18,7 @@
 #include "runtime/coro/task.h"
 #include "runtime/runtime.h"
 #include "runtime/sync/oneshot.h"
-#include "tests/support/watchdog.h"
+#include "runtime/testing/watchdog.h"
 
 namespace magpie {
 namespace {

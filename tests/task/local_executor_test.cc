@@ -17,8 +17,8 @@
 #include "runtime/core/atomic.h"
 #include "runtime/core/atomic_waker.h"
 #include "runtime/core/poll_fn.h"
-#include "tests/support/event_future.h"
-#include "tests/support/watchdog.h"
+#include "runtime/testing/event_future.h"
+#include "runtime/testing/watchdog.h"
 
 namespace magpie {
 namespace {

@@ -16,8 +16,8 @@
 // the Runtime by reference). Threads: construct and destroy on one thread;
 // set_status and describe_with from any.
 
-#ifndef MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
-#define MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
+#ifndef MAGPIE_RUNTIME_TESTING_WATCHDOG_H_
+#define MAGPIE_RUNTIME_TESTING_WATCHDOG_H_
 
 #include <chrono>
 #include <condition_variable>
@@ -91,4 +91,4 @@ constexpr int ScaledForSanitizers(int plain, int sanitized) {
 
 }  // namespace magpie::testing
 
-#endif  // MAGPIE_TESTS_SUPPORT_WATCHDOG_H_
+#endif  // MAGPIE_RUNTIME_TESTING_WATCHDOG_H_

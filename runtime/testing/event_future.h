@@ -7,8 +7,8 @@
 // Threads: Event::set() from any thread; an EventFuture is polled by one
 // thread at a time, possibly a different one each poll.
 
-#ifndef MAGPIE_TESTS_SUPPORT_EVENT_FUTURE_H_
-#define MAGPIE_TESTS_SUPPORT_EVENT_FUTURE_H_
+#ifndef MAGPIE_RUNTIME_TESTING_EVENT_FUTURE_H_
+#define MAGPIE_RUNTIME_TESTING_EVENT_FUTURE_H_
 
 #include "runtime/core/arc.h"
 #include "runtime/core/atomic.h"
@@ -47,4 +47,4 @@ struct EventFuture {
 
 }  // namespace magpie::testing
 
-#endif  // MAGPIE_TESTS_SUPPORT_EVENT_FUTURE_H_
+#endif  // MAGPIE_RUNTIME_TESTING_EVENT_FUTURE_H_
