@@ -6,6 +6,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "reactor/sys/error.h"
+#include "reactor/sys/socket.h"
 
 namespace magpie::net {
 namespace {
@@ -163,6 +165,32 @@ bool operator==(const SocketAddr& a, const SocketAddr& b) {
              &reinterpret_cast<const sockaddr_in6*>(&a.storage_)->sin6_addr,
              &reinterpret_cast<const sockaddr_in6*>(&b.storage_)->sin6_addr,
              sizeof(in6_addr)) == 0;
+}
+
+namespace {
+
+absl::StatusOr<SocketAddr> address_of(int fd, bool peer) {
+  sockaddr_storage storage;
+  socklen_t len = sizeof(storage);
+  auto* addr = reinterpret_cast<sockaddr*>(&storage);
+  reactor::sys::SysResult r = peer
+                                  ? reactor::sys::peer_address(fd, addr, &len)
+                                  : reactor::sys::local_address(fd, addr, &len);
+  if (!r.ok()) {
+    return reactor::sys::errno_status(r.error,
+                                      peer ? "getpeername" : "getsockname");
+  }
+  return SocketAddr::from_sockaddr(addr, len);
+}
+
+}  // namespace
+
+absl::StatusOr<SocketAddr> SocketAddr::local_of(int fd) {
+  return address_of(fd, /*peer=*/false);
+}
+
+absl::StatusOr<SocketAddr> SocketAddr::peer_of(int fd) {
+  return address_of(fd, /*peer=*/true);
 }
 
 }  // namespace magpie::net

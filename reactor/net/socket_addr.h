@@ -48,6 +48,10 @@ class SocketAddr {
     return ipv6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, port);
   }
 
+  // The local (getsockname) or remote (getpeername) address of socket fd.
+  static absl::StatusOr<SocketAddr> local_of(int fd);
+  static absl::StatusOr<SocketAddr> peer_of(int fd);
+
   // From a kernel-filled address (accept, recvfrom, getsockname).
   static absl::StatusOr<SocketAddr> from_sockaddr(const sockaddr* addr,
                                                   socklen_t len);

@@ -33,12 +33,7 @@ absl::StatusOr<TcpListener> TcpListener::bind(const SocketAddr& addr,
 }
 
 absl::StatusOr<SocketAddr> TcpListener::local_addr() const {
-  sockaddr_storage storage;
-  socklen_t len = sizeof(storage);
-  auto* addr = reinterpret_cast<sockaddr*>(&storage);
-  sys::SysResult r = sys::local_address(fd(), addr, &len);
-  if (!r.ok()) return sys::to_status(r, "getsockname");
-  return SocketAddr::from_sockaddr(addr, len);
+  return SocketAddr::local_of(fd());
 }
 
 Poll<absl::StatusOr<TcpListener::Accepted>> TcpListener::poll_accept(

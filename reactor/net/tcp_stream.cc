@@ -17,24 +17,6 @@ using reactor::Direction;
 using reactor::Interest;
 using reactor::IoSource;
 
-namespace {
-
-absl::StatusOr<SocketAddr> address_of(int fd, bool peer) {
-  sockaddr_storage storage;
-  socklen_t len = sizeof(storage);
-  auto* addr = reinterpret_cast<sockaddr*>(&storage);
-  reactor::sys::SysResult r = peer
-                                  ? reactor::sys::peer_address(fd, addr, &len)
-                                  : reactor::sys::local_address(fd, addr, &len);
-  if (!r.ok()) {
-    return reactor::sys::errno_status(r.error,
-                                      peer ? "getpeername" : "getsockname");
-  }
-  return SocketAddr::from_sockaddr(addr, len);
-}
-
-}  // namespace
-
 absl::Status TcpStream::ConnectFuture::start() {
   reactor::sys::SysResult sock =
       reactor::sys::socket(addr_.family(), SOCK_STREAM);
@@ -78,7 +60,7 @@ Poll<TcpStream::ConnectFuture::Output> TcpStream::ConnectFuture::poll(
       return Output(reactor::sys::errno_status(
           static_cast<int>(error.value), "connect to " + addr_.to_string()));
     }
-    absl::StatusOr<SocketAddr> peer = address_of(fd, /*peer=*/true);
+    absl::StatusOr<SocketAddr> peer = SocketAddr::peer_of(fd);
     if (peer.ok()) return Output(TcpStream(*std::move(source_)));
     if (reactor::sys::error_number(peer.status()) != ENOTCONN) {
       return Output(peer.status());
@@ -162,11 +144,11 @@ absl::StatusOr<bool> TcpStream::nodelay() const {
 }
 
 absl::StatusOr<SocketAddr> TcpStream::local_addr() const {
-  return address_of(fd(), /*peer=*/false);
+  return SocketAddr::local_of(fd());
 }
 
 absl::StatusOr<SocketAddr> TcpStream::peer_addr() const {
-  return address_of(fd(), /*peer=*/true);
+  return SocketAddr::peer_of(fd());
 }
 
 }  // namespace magpie::net

@@ -53,12 +53,7 @@ Poll<absl::StatusOr<UdpSocket::Received>> UdpSocket::poll_recv_from(
 }
 
 absl::StatusOr<SocketAddr> UdpSocket::local_addr() const {
-  sockaddr_storage storage;
-  socklen_t len = sizeof(storage);
-  auto* addr = reinterpret_cast<sockaddr*>(&storage);
-  sys::SysResult r = sys::local_address(fd(), addr, &len);
-  if (!r.ok()) return sys::to_status(r, "getsockname");
-  return SocketAddr::from_sockaddr(addr, len);
+  return SocketAddr::local_of(fd());
 }
 
 }  // namespace magpie::net

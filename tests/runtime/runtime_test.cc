@@ -18,6 +18,7 @@
 #include "runtime/core/mutex.h"
 #include "runtime/core/poll_fn.h"
 #include "runtime/sync/oneshot.h"
+#include "runtime/testing/drop_counter.h"
 #include "runtime/testing/watchdog.h"
 
 namespace magpie {
@@ -31,16 +32,7 @@ Runtime MakeRuntime(std::size_t workers) {
   return Runtime::Builder().worker_threads(workers).build();
 }
 
-// Counts its own destruction.
-struct DropCounter {
-  explicit DropCounter(core::Atomic<int>* drops) : drops(drops) {}
-  DropCounter(DropCounter&& other) noexcept
-      : drops(std::exchange(other.drops, nullptr)) {}
-  ~DropCounter() {
-    if (drops) drops->fetch_add(1, std::memory_order_relaxed);
-  }
-  core::Atomic<int>* drops;
-};
+using testing::DropCounter;
 
 TEST(RuntimeTest, SpawnFromOutsideAndBlockOn) {
   Watchdog dog("spawn and block_on", seconds(30));

@@ -17,6 +17,7 @@
 #include "runtime/core/atomic.h"
 #include "runtime/core/atomic_waker.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/testing/drop_counter.h"
 #include "runtime/testing/event_future.h"
 #include "runtime/testing/watchdog.h"
 
@@ -30,16 +31,7 @@ using testing::Watchdog;
 using testing::Event;
 using testing::EventFuture;
 
-// Counts its own destruction (to see when a task's future is dropped).
-struct DropCounter {
-  explicit DropCounter(core::Atomic<int>* drops) : drops(drops) {}
-  DropCounter(DropCounter&& other) noexcept
-      : drops(std::exchange(other.drops, nullptr)) {}
-  ~DropCounter() {
-    if (drops) drops->fetch_add(1, std::memory_order_relaxed);
-  }
-  core::Atomic<int>* drops;
-};
+using testing::DropCounter;
 
 struct PendingForever {
   using Output = int;
