@@ -7,7 +7,7 @@
 //   wrk -t2 -c64 -d5s http://127.0.0.1:8080/
 //
 // Same flags, `listening on <addr>` line and SIGINT/SIGTERM shutdown as
-// echo_server (examples/common/server.h); the summary line counts
+// echo_server (examples/common/server_main.h); the summary line counts
 // connections and requests.
 //
 // One connection is one task with one fixed buffer holding the bytes read
@@ -39,25 +39,15 @@
 #include <utility>
 #include <vector>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "examples/common/server.h"
-#include "examples/common/shutdown_signal.h"
+#include "examples/common/server_main.h"
 #include "reactor/magpie_reactor.h"
 #include "runtime/magpie.h"
-
-ABSL_FLAG(int, port, 7878, "TCP port to listen on; 0 lets the kernel pick one");
-ABSL_FLAG(std::string, address, "127.0.0.1",
-          "IP address to listen on (e.g. 0.0.0.0, ::1)");
-ABSL_FLAG(int, workers, 0, "worker threads; 0 means one per core");
-ABSL_FLAG(int, max_connections, 10000,
-          "open connections at most; more are accepted and closed at once");
 
 namespace {
 
@@ -77,7 +67,6 @@ constexpr std::chrono::seconds kIdleTimeout{60};
 // still sending, so closing does not reset the connection (RST) and destroy
 // the response before the client read it.
 constexpr std::chrono::seconds kLingerTime{1};
-constexpr std::chrono::seconds kShutdownGrace{10};
 
 // One parsed request head. The views point into the connection's buffer.
 struct Request {
@@ -284,74 +273,24 @@ magpie::Task<void> http_connection(TcpStream stream,
   stats->requests.fetch_add(requests, std::memory_order_relaxed);
 }
 
-struct Options {
-  std::string address;
-  std::uint16_t port = 0;
-  std::size_t max_connections = 0;
-};
-
-// The whole server, from bind to summary; returns the exit status.
-magpie::Task<int> serve(Options options, magpie::CancellationToken shutdown) {
-  absl::StatusOr<magpie::net::TcpListener> listener =
-      examples::bind_and_announce(options.address, options.port);
-  if (!listener.ok()) {
-    std::fprintf(stderr, "cannot listen on %s port %u: %s\n",
-                 options.address.c_str(), unsigned{options.port},
-                 listener.status().ToString().c_str());
-    co_return 1;
-  }
-  auto counters = std::make_shared<examples::ServerCounters>();
-  auto stats = std::make_shared<HttpStats>();
-  // Not a coroutine: it only creates each connection's Task (the captures
-  // are copied into the Task's frame as arguments).
-  examples::ConnectionHandler handler = [shutdown, stats](TcpStream stream) {
-    return http_connection(std::move(stream), shutdown, stats);
-  };
-  co_await examples::accept_loop(*std::move(listener), shutdown,
-                                 std::move(handler), counters,
-                                 options.max_connections);
-
-  if (!co_await examples::wait_for_connections(counters, kShutdownGrace)) {
-    std::fprintf(stderr, "connections still open after %llds; closing\n",
-                 static_cast<long long>(kShutdownGrace.count()));
-  }
-  std::printf("served %llu connections (%llu rejected), %llu requests\n",
-              static_cast<unsigned long long>(
-                  counters->accepted.load(std::memory_order_relaxed)),
-              static_cast<unsigned long long>(
-                  counters->rejected.load(std::memory_order_relaxed)),
-              static_cast<unsigned long long>(
-                  stats->requests.load(std::memory_order_relaxed)));
-  std::fflush(stdout);
-  co_return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
-  const int port = absl::GetFlag(FLAGS_port);
-  const int workers = absl::GetFlag(FLAGS_workers);
-  const int max_connections = absl::GetFlag(FLAGS_max_connections);
-  if (port < 0 || port > 65535 || workers < 0 || max_connections < 1) {
-    std::fprintf(stderr,
-                 "need 0 <= --port <= 65535, --workers >= 0, "
-                 "--max_connections >= 1\n");
-    return 2;
-  }
-
-  // Before any thread exists, so that every thread inherits the mask.
-  magpie::CancellationToken shutdown;
-  examples::ShutdownSignal signals(shutdown);
-
-  magpie::Runtime::Builder builder;
-  builder.thread_name("http");
-  if (workers > 0) builder.worker_threads(static_cast<std::size_t>(workers));
-  magpie::Runtime rt = builder.build();
-
-  Options options;
-  options.address = absl::GetFlag(FLAGS_address);
-  options.port = static_cast<std::uint16_t>(port);
-  options.max_connections = static_cast<std::size_t>(max_connections);
-  return rt.block_on(serve(std::move(options), shutdown));
+  auto stats = std::make_shared<HttpStats>();
+  return examples::run_server(
+      argc, argv,
+      {.thread_name = "http",
+       // Not a coroutine: it only creates each connection's Task (the
+       // captures are copied into the Task's frame as arguments).
+       .make_handler = [stats](const magpie::CancellationToken& shutdown)
+           -> examples::ConnectionHandler {
+         return [shutdown, stats](magpie::net::TcpStream stream) {
+           return http_connection(std::move(stream), shutdown, stats);
+         };
+       },
+       .summary =
+           [stats] {
+             return absl::StrCat(
+                 stats->requests.load(std::memory_order_relaxed), " requests");
+           }});
 }
