@@ -13,7 +13,7 @@ thread_local const Handle* current_handle = nullptr;
 // For blocking-pool threads: their Handle and reactor guard, for the
 // thread's life (set by the pool's start hook, cleared by its stop hook).
 thread_local std::unique_ptr<Handle> thread_handle;
-thread_local std::unique_ptr<reactor::EnterGuard> thread_reactor_guard;
+thread_local std::optional<reactor::EnterGuard> thread_reactor_guard;
 
 void set_thread_name(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
@@ -34,23 +34,21 @@ std::optional<Handle> Handle::try_current() {
 }
 
 Handle::EnterGuard::EnterGuard(const Handle& handle)
-    : saved_(current_handle),
-      owned_(new Handle(handle)),
-      reactor_guard_(handle.shared_->enter_reactor()) {
-  current_handle = owned_;
+    : handle_(handle), saved_(current_handle) {
+  handle_.shared_->enter_reactor(reactor_guard_);
+  current_handle = &handle_;
 }
 
 Handle::EnterGuard::~EnterGuard() {
   current_handle = saved_;
   reactor_guard_.reset();  // guards unwind in reverse order
-  delete owned_;
 }
 
 namespace runtime_internal {
 
-std::unique_ptr<reactor::EnterGuard> RuntimeShared::enter_reactor() const {
-  if (!reactor.has_value()) return nullptr;
-  return std::make_unique<reactor::EnterGuard>(reactor->handle());
+void RuntimeShared::enter_reactor(
+    std::optional<reactor::EnterGuard>& slot) const {
+  if (reactor.has_value()) slot.emplace(reactor->handle());
 }
 
 }  // namespace runtime_internal
@@ -155,7 +153,7 @@ Runtime::Runtime(const Builder& builder)
   blocking.on_thread_start = [handle, on_start] {
     thread_handle = std::make_unique<Handle>(handle);
     current_handle = thread_handle.get();
-    thread_reactor_guard = handle.shared_->enter_reactor();
+    handle.shared_->enter_reactor(thread_reactor_guard);
     if (on_start) on_start();
   };
   blocking.on_thread_stop = [on_stop] {

@@ -76,8 +76,8 @@ struct RuntimeShared {
   // Started by the Runtime unless both enable_io and enable_time are off.
   std::optional<reactor::Reactor> reactor;
 
-  // A guard entering the reactor on this thread, or null without one.
-  std::unique_ptr<reactor::EnterGuard> enter_reactor() const;
+  // Makes the reactor (if any) current on this thread until `slot` is reset.
+  void enter_reactor(std::optional<reactor::EnterGuard>& slot) const;
 };
 
 }  // namespace runtime_internal
@@ -113,20 +113,9 @@ class Handle {
   }
 
   // Makes this runtime the calling thread's current one until the guard
-  // goes (guards nest).
-  class EnterGuard {
-   public:
-    explicit EnterGuard(const Handle& handle);
-    ~EnterGuard();
-    EnterGuard(const EnterGuard&) = delete;
-    EnterGuard& operator=(const EnterGuard&) = delete;
-
-   private:
-    const Handle* saved_;
-    Handle* owned_;
-    std::unique_ptr<reactor::EnterGuard> reactor_guard_;
-  };
-  [[nodiscard]] EnterGuard enter() const { return EnterGuard(*this); }
+  // goes (guards nest). Defined below, where Handle is complete.
+  class EnterGuard;
+  [[nodiscard]] EnterGuard enter() const;
 
   RuntimeMetrics metrics() const;
 
@@ -146,6 +135,27 @@ class Handle {
 
   Arc<runtime_internal::RuntimeShared> shared_;
 };
+
+// Makes a runtime the calling thread's current one (Handle::current(), the
+// free spawn, and its reactor for sleep and sockets) until the guard goes.
+// Guards nest and must be destroyed in reverse order, on the thread that
+// made them.
+class Handle::EnterGuard {
+ public:
+  explicit EnterGuard(const Handle& handle);
+  ~EnterGuard();
+  EnterGuard(const EnterGuard&) = delete;
+  EnterGuard& operator=(const EnterGuard&) = delete;
+
+ private:
+  // Neither copyable nor movable, so the thread-local may point at
+  // handle_ for the guard's whole life.
+  Handle handle_;
+  const Handle* saved_;
+  std::optional<reactor::EnterGuard> reactor_guard_;
+};
+
+inline Handle::EnterGuard Handle::enter() const { return EnterGuard(*this); }
 
 class Runtime {
  public:
