@@ -78,10 +78,14 @@ class IoSource {
                                             std::string_view what, Op&& op) {
     // Coop budget (runtime/core/coop.h): a task that always finds its socket
     // ready still yields its worker now and then.
-    if (!coop::poll_proceed(cx)) return Pending;
+    // A Pending answer gives the unit back (coop rule 1); every other
+    // answer, an error included, is progress.
+    auto coop = coop::poll_proceed(cx);
+    if (!coop) return Pending;
     while (true) {
       Poll<ReadyEvent> ready = io_->poll_ready(cx, direction);
       if (ready.is_pending()) return Pending;
+      coop->made_progress();
       if (ready.value().is_shutdown) {
         return absl::StatusOr<std::size_t>(reactor_shutdown_status());
       }

@@ -46,8 +46,16 @@ void Sleep::reset(Clock::time_point deadline) {
 
 Poll<absl::Status> Sleep::poll_status(Context& cx) {
   if (done_) return absl::OkStatus();
-  // Coop budget (runtime/core/coop.h), like every runtime leaf future.
-  if (!coop::poll_proceed(cx)) return Pending;
+  // Coop budget (runtime/core/coop.h), like every runtime leaf future: a
+  // Pending answer gives the unit back (coop rule 1).
+  auto coop = coop::poll_proceed(cx);
+  if (!coop) return Pending;
+  Poll<absl::Status> result = poll_timer(cx);
+  if (result.is_ready()) coop->made_progress();
+  return result;
+}
+
+Poll<absl::Status> Sleep::poll_timer(Context& cx) {
   if (!linked_) {
     if (Clock::now() >= deadline_) {
       done_ = true;

@@ -69,6 +69,9 @@ class Sleep {
   void reset(Clock::time_point deadline);
 
  private:
+  // poll_status() without the coop budget.
+  Poll<absl::Status> poll_timer(Context& cx);
+
   Clock::time_point deadline_;
   std::optional<reactor::Handle> handle_;
   bool linked_ = false;  // The entry was inserted and not yet removed.

@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "reactor/time/sleep.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 
 namespace magpie {
@@ -75,7 +76,12 @@ class Timeout {
       Poll<Inner> inner = future_.poll(cx);
       if (inner.is_ready()) return Output(std::move(inner).value());
     }
-    Poll<absl::Status> timer = sleep_.poll_status(cx);
+    // The deadline is checked whatever the budget says (coop rule 2): the
+    // inner future may have spent it.
+    Poll<absl::Status> timer = [&] {
+      coop::Unconstrained unconstrained;
+      return sleep_.poll_status(cx);
+    }();
     if (timer.is_pending()) return Pending;
     if (!timer.value().ok()) return Output(std::move(timer).value());
     return Output(absl::DeadlineExceededError("magpie::timeout elapsed"));

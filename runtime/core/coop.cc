@@ -14,14 +14,24 @@ BudgetScope::BudgetScope(int units) : saved_(budget) { budget = units; }
 
 BudgetScope::~BudgetScope() { budget = saved_; }
 
-bool poll_proceed(Context& cx) {
-  if (budget == kUnconstrained) return true;
+Unconstrained::Unconstrained() : saved_(budget) { budget = kUnconstrained; }
+
+Unconstrained::~Unconstrained() { budget = saved_; }
+
+void RestoreOnPending::give_back() noexcept {
+  // A guard is destroyed inside the poll (and so the BudgetScope) that made
+  // it, so the budget is constrained exactly when it was taken.
+  if (budget != kUnconstrained) budget += 1;
+}
+
+std::optional<RestoreOnPending> poll_proceed(Context& cx) {
+  if (budget == kUnconstrained) return RestoreOnPending(false);
   if (budget > 0) {
-    --budget;
-    return true;
+    budget -= 1;
+    return RestoreOnPending(true);
   }
   cx.waker().wake_by_ref();
-  return false;
+  return std::nullopt;
 }
 
 bool has_budget_remaining() { return budget != 0; }

@@ -3,20 +3,41 @@
 // so one task cannot hold a worker forever (DESIGN.md §3).
 //
 // How it works: a worker gives each task poll a budget (kPollBudget units)
-// in a thread-local. Leaf futures of the runtime (yield_now, JoinHandle,
-// channels, I/O, timers) call `if (!coop::poll_proceed(cx)) return Pending;`
-// before doing their work: it spends one unit, and when none is left it
-// wakes the task (so it is queued again, behind other work) and answers
-// false. Outside a budgeted poll (block_on, plain threads) the budget is
-// unconstrained and poll_proceed always answers true.
+// in a thread-local. Leaf futures of the runtime (JoinHandle, channels, sync
+// primitives, I/O, timers) open their poll with
 //
-// Threads: the budget is per thread; BudgetScope is used by the thread that
-// polls, around one task poll.
+//   auto coop = coop::poll_proceed(cx);
+//   if (!coop) return Pending;          // budget spent; the task was woken
+//   ...
+//   if (/* made progress: Ready */) { coop->made_progress(); return ...; }
+//   return Pending;                     // ~RestoreOnPending gives it back
+//
+// poll_proceed() takes one unit; when none is left it wakes the task (so it
+// is queued again, behind other work) and answers nullopt. The unit is only
+// *spent* if the leaf says it made progress: a leaf that answers Pending
+// gives its unit back when its RestoreOnPending guard is destroyed, so a
+// task awaiting many pending things (a loop over 200 JoinHandles) never runs
+// out of budget by waiting. The idea and the name are Tokio's
+// (tokio/src/runtime/coop.rs, `RestoreOnPending`).
+//
+// The rules (cited as "coop rule N"):
+//  1. A unit is spent only by a poll that made progress (Ready); every
+//     Pending answer gives its unit back.
+//  2. A deadline is checked whatever the budget says: timers that bound
+//     other work (magpie::timeout) poll their clock inside an Unconstrained
+//     scope, so a budget spent by the inner future cannot hide a deadline.
+//  3. Outside a budgeted poll (block_on, plain threads) the budget is
+//     unconstrained: poll_proceed always succeeds and restores nothing.
+//
+// Threads: the budget is per thread. BudgetScope, Unconstrained and
+// RestoreOnPending are used by the thread that polls, during one poll, and
+// never cross threads.
 
 #ifndef MAGPIE_RUNTIME_CORE_COOP_H_
 #define MAGPIE_RUNTIME_CORE_COOP_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "runtime/core/context.h"
 
@@ -39,9 +60,49 @@ class BudgetScope {
   int saved_;
 };
 
-// Spends one unit. False when the budget is spent: the task has been woken
-// and the caller must answer Pending.
-[[nodiscard]] bool poll_proceed(Context& cx);
+// Lifts the budget for a region of one poll (coop rule 2): poll_proceed
+// always succeeds inside it. What was left is restored on destruction.
+class Unconstrained {
+ public:
+  Unconstrained();
+  ~Unconstrained();
+  Unconstrained(const Unconstrained&) = delete;
+  Unconstrained& operator=(const Unconstrained&) = delete;
+
+ private:
+  int saved_;
+};
+
+// One unit of budget taken by a leaf's poll. Unless made_progress() is
+// called, the unit goes back to the budget when the guard is destroyed
+// (coop rule 1). Move-only; lives on the polling thread's stack.
+class [[nodiscard]] RestoreOnPending {
+ public:
+  RestoreOnPending(RestoreOnPending&& other) noexcept
+      : restore_(other.restore_) {
+    other.restore_ = false;
+  }
+  RestoreOnPending& operator=(RestoreOnPending&&) = delete;
+  RestoreOnPending(const RestoreOnPending&) = delete;
+  RestoreOnPending& operator=(const RestoreOnPending&) = delete;
+  ~RestoreOnPending() {
+    if (restore_) give_back();
+  }
+
+  // The poll made progress (it answers Ready): the unit stays spent.
+  void made_progress() noexcept { restore_ = false; }
+
+ private:
+  friend std::optional<RestoreOnPending> poll_proceed(Context& cx);
+  explicit RestoreOnPending(bool restore) noexcept : restore_(restore) {}
+  static void give_back() noexcept;
+
+  bool restore_;  // False when unconstrained or once progress was made.
+};
+
+// Takes one unit. nullopt when the budget is spent: the task has been woken
+// and the caller must answer Pending. See the usage at the top.
+[[nodiscard]] std::optional<RestoreOnPending> poll_proceed(Context& cx);
 
 // True if the current thread has budget left (or is unconstrained).
 bool has_budget_remaining();

@@ -117,11 +117,16 @@ class Receiver {
 
   // Ready(value) once sent; Ready(nullopt) if the sender was dropped.
   Poll<std::optional<T>> poll(Context& cx) {
-    if (!coop::poll_proceed(cx)) return Pending;
-    if (auto done = try_take()) return std::move(*done);
-    slot_->rx_waker.register_waker(cx.waker());
-    if (auto done = try_take()) return std::move(*done);  // re-check
-    return Pending;
+    auto coop = coop::poll_proceed(cx);
+    if (!coop) return Pending;
+    std::optional<std::optional<T>> done = try_take();
+    if (!done) {
+      slot_->rx_waker.register_waker(cx.waker());
+      done = try_take();  // re-check
+      if (!done) return Pending;
+    }
+    coop->made_progress();
+    return std::move(*done);
   }
 
  private:

@@ -57,10 +57,12 @@ class JoinHandle {
 
   Poll<T> poll(Context& cx) {
     assert(header_ != nullptr && "JoinHandle polled after it was moved from");
-    if (!coop::poll_proceed(cx)) return Pending;
+    auto coop = coop::poll_proceed(cx);
+    if (!coop) return Pending;
     task::TaskOutput<T> out;
     if (!task::try_read_output(header_, &out, cx.waker())) return Pending;
     assert(out.has_result() && "JoinHandle polled again after completion");
+    coop->made_progress();
     if constexpr (std::is_void_v<T>) {
       out.take();
       return ready();

@@ -39,7 +39,9 @@ std::chrono::microseconds ProcessCpuTime() {
 struct AlwaysReady {
   using Output = void;
   Poll<void> poll(Context& cx) {
-    if (!coop::poll_proceed(cx)) return Pending;
+    auto coop = coop::poll_proceed(cx);
+    if (!coop) return Pending;
+    coop->made_progress();
     return ready();
   }
 };
