@@ -10,8 +10,8 @@ PACKAGES=(
   bazel-bootstrap        # Bazel 4.2.3 (WORKSPACE mode)
   default-jdk-headless   # Bazel's server runs on it
   g++                    # g++ 12, the default toolchain
-  clang-14               # the thread-safety-analysis build (--config=clang)
-  libclang-rt-14-dev     # sanitizer runtimes for clang
+  clang-19               # the second compiler (--config=clang): CI runs the
+  libclang-rt-19-dev     #   suite with it and its thread-safety analysis
   libabsl-dev            # Abseil 20220623
   libconcurrentqueue-dev # moodycamel::ConcurrentQueue
   googletest             # GoogleTest/GoogleMock sources, built by Bazel
@@ -76,4 +76,4 @@ for header in /usr/include/concurrentqueue/concurrentqueue.h \
   fi
 done
 [ "$fail" -eq 0 ] || exit 1
-say "ready: g++ $(g++ -dumpversion), clang $(clang-14 -dumpversion), bazel-bootstrap $bazel_version, abseil $absl_version"
+say "ready: g++ $(g++ -dumpversion), clang $(clang-19 -dumpversion), bazel-bootstrap $bazel_version, abseil $absl_version"

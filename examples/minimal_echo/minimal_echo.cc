@@ -3,6 +3,7 @@
 // full version (flags, connection limit, EMFILE back-off, graceful shutdown).
 
 #include <array>
+#include <span>
 
 #include "runtime/magpie.h"
 
@@ -11,7 +12,7 @@ magpie::Task<void> echo(magpie::net::TcpStream stream) {
   while (true) {
     auto n = co_await stream.read(buf);
     if (!n.ok() || *n == 0) co_return;  // error or end of stream
-    if (!(co_await stream.write_all({buf.data(), *n})).ok()) co_return;
+    if (!(co_await stream.write_all(std::span(buf.data(), *n))).ok()) co_return;
   }
 }
 

@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "reactor/time/sleep.h"
+#include "runtime/core/coawait_operand.h"
 #include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 
@@ -60,11 +61,14 @@ struct OutputOf<absl::StatusOr<U>> {
 
 }  // namespace timeout_internal
 
-template <Future F>
+// kFromTemporary: the inner future was an rvalue that may be a temporary
+// g++ < 13 destroys twice in a co_await (runtime/core/coawait_operand.h).
+template <Future F, bool kFromTemporary = false>
 class Timeout {
  public:
   using Inner = FutureOutput<F>;
   using Output = typename timeout_internal::OutputOf<Inner>::type;
+  static constexpr bool kBuiltFromTemporary = kFromTemporary;
 
   Timeout(F future, Sleep::Clock::time_point deadline)
       : future_(std::move(future)), sleep_(deadline) {}
@@ -99,17 +103,18 @@ class Timeout {
 
 // `future` with a deadline `duration` from now.
 template <class Rep, class Period, class F>
-requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>> timeout(
-    std::chrono::duration<Rep, Period> duration, F&& future) {
-  return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future),
-                                         deadline_after(duration));
+requires Future<std::remove_cvref_t<F>>
+auto timeout(std::chrono::duration<Rep, Period> duration, F&& future) {
+  return Timeout<std::remove_cvref_t<F>, core::kTemporaryFutureArgument<F>>(
+      std::forward<F>(future), deadline_after(duration));
 }
 
 // `future` with an absolute deadline.
 template <class F>
-requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>>
-timeout_at(Sleep::Clock::time_point deadline, F&& future) {
-  return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future), deadline);
+requires Future<std::remove_cvref_t<F>>
+auto timeout_at(Sleep::Clock::time_point deadline, F&& future) {
+  return Timeout<std::remove_cvref_t<F>, core::kTemporaryFutureArgument<F>>(
+      std::forward<F>(future), deadline);
 }
 
 }  // namespace magpie

@@ -66,6 +66,17 @@
 //     a leaf's poll is rethrown from the `co_await` on that leaf.
 //  7. A completed Task is never polled again (future.h rule 2): it asserts in
 //     debug builds and aborts otherwise.
+//  8. Operand lifetime: the leaf is polled in place, an lvalue where it
+//     lives, a temporary where the compiler keeps it (until the end of the
+//     full expression, across suspension). g++ < 13 destroys a temporary of
+//     aggregate or closure type in a co_await full-expression twice, having
+//     bit-copied it into the frame without a constructor. Moving the operand
+//     into the awaiter does not help (measured: the copy the compiler made
+//     still owns what the original owned), so on such a compiler an rvalue
+//     operand that may be such a temporary is refused at compile time
+//     (runtime/core/coawait_operand.h); tools/coawait_lint.py finds the
+//     nested forms no type reveals. The user-facing rule is in
+//     docs/model.md, "Coroutine rules".
 //
 // The root's state machine (ChainRoot::State), states x events:
 //
@@ -108,6 +119,7 @@
 #include <utility>
 #include <variant>
 
+#include "runtime/core/coawait_operand.h"
 #include "runtime/core/context.h"
 #include "runtime/core/future.h"
 #include "runtime/core/poll.h"
@@ -122,6 +134,12 @@ namespace coro_internal {
 // Frame memory; see "Frame allocation" above.
 void* allocate_frame(std::size_t size);
 void free_frame(void* frame, std::size_t size) noexcept;
+
+// Rule 8: whether `co_await` refuses an rvalue operand of type F on this
+// compiler (runtime/core/coawait_operand.h).
+template <class F>
+inline constexpr bool kRefusedAsCoAwaitRvalue =
+    core::kCoAwaitTemporaryDestroyedTwice && core::kUnsafeCoAwaitRvalue<F>;
 
 template <class T>
 inline constexpr bool kIsTask = false;
@@ -215,11 +233,21 @@ class PromiseBase {
     return TaskAwaiter<U>(*this, task.release());
   }
 
-  // `co_await future`: polls the leaf with this root poll's Context (rule 3).
-  // The future is polled in place: an lvalue must outlive the co_await, a
-  // temporary lives until the end of the full expression, across suspension.
+  // `co_await future`: polls the leaf with this root poll's Context (rule 3),
+  // in place (rule 8): an lvalue must outlive the co_await; a temporary
+  // lives until the end of the full expression, across suspension.
   template <LeafFuture F>
-  LeafAwaiter<std::remove_reference_t<F>> await_transform(F&& future) noexcept {
+  LeafAwaiter<std::remove_reference_t<F>> await_transform(
+      F&& future) noexcept {
+    if constexpr (!std::is_lvalue_reference_v<F>) {
+      static_assert(!kRefusedAsCoAwaitRvalue<std::remove_cvref_t<F>>,
+                    "magpie: g++ < 13 destroys this co_await operand's "
+                    "temporary twice (a braced aggregate, or a lambda "
+                    "capturing by value, built inside the co_await). Bind "
+                    "the future to a named local and await that: `auto f = "
+                    "...; co_await f;`. See docs/model.md, \"Coroutine "
+                    "rules\".");
+    }
     return LeafAwaiter<std::remove_reference_t<F>>(future, *root_);
   }
 

@@ -56,8 +56,9 @@ TEST(SchedulingTest, CoopBudgetStopsABusyTaskFromStarvingOthers) {
   auto hog = rt.spawn(
       [](core::Atomic<bool>* stop, core::Atomic<long>* n) -> Task<void> {
         // Never Pending on its own: without a budget it would hold the worker.
+        AlwaysReady leaf;
         while (!stop->load(std::memory_order_acquire)) {
-          co_await AlwaysReady{};
+          co_await leaf;
           n->fetch_add(1, std::memory_order_relaxed);
         }
       }(&stop, &hog_iterations));
