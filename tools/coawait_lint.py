@@ -34,6 +34,8 @@ import sys
 SOURCE_SUFFIXES = (".cc", ".h", ".cpp", ".hpp", ".cxx", ".hh", ".ipp")
 SKIP_DIRS = {".git", "third_party", "bazel-out", "node_modules"}
 SUPPRESS = "coawait-lint: ok"
+# A `[` after one of these opens a lambda, not a subscript.
+LAMBDA_KEYWORDS = {"co_await", "co_return", "co_yield", "return", "throw"}
 
 
 def strip(text):
@@ -102,10 +104,8 @@ def lambda_body(code, close):
     depth = 0
     while i < n:
         c = code[i]
-        if c in "([<" and depth >= 0:
-            depth += 1 if c != "<" else 0
         if c == "(":
-            pass
+            depth += 1
         elif c == ")":
             depth -= 1
         elif c == "{" and depth == 0:
@@ -130,7 +130,8 @@ def scan_operand(code, start):
                 continue
             if c == "[":
                 j, prev = ident_before(code, i)
-                if not (prev.isalnum() or prev in "_)]"):
+                word = re.search(r"\w*$", code[:j + 1]).group(0)
+                if word in LAMBDA_KEYWORDS or not (prev.isalnum() or prev in "_)]"):
                     close = code.find("]", i)
                     if close > 0:
                         after = code[close + 1:close + 40].lstrip()
