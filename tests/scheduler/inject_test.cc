@@ -218,6 +218,13 @@ TEST(InjectTest, QuiescentLenIsExactAndEveryPopSucceeds) {
 // dropped its task; a push that started after close() returned fails. In the
 // end every cell is freed exactly once (the destroyed count and LSan) and no
 // task was dequeued twice.
+//
+// Both sides of the race are reached by construction, not by luck of
+// timing (under a loaded machine the pushers used to finish before close()
+// in every round): each pusher pushes half its tasks, waits until close()
+// is about to start, pushes the rest of its tasks but one while close()
+// runs (the race), and pushes its last task only once close() returned, so
+// that push must be refused.
 TEST(InjectTest, CloseRacingWithPushersLosesAndLeaksNothing) {
   const int rounds = ScaledForSanitizers(40, 8);
   const std::size_t per_pusher = ScaledForSanitizers(5000, 800);
@@ -237,6 +244,8 @@ TEST(InjectTest, CloseRacingWithPushersLosesAndLeaksNothing) {
     core::Atomic<std::size_t> pushed{0};
     core::Atomic<std::size_t> dropped{0};
     core::Atomic<std::size_t> late_successes{0};
+    core::Atomic<int> at_hold_point{0};
+    core::Atomic<bool> closing{false};
 
     std::thread consumer([&] {
       // ORDERING: acquire pairs with the release store of stop_consumer.
@@ -253,15 +262,31 @@ TEST(InjectTest, CloseRacingWithPushersLosesAndLeaksNothing) {
       pushers.emplace_back([&, p] {
         std::mt19937_64 rng(static_cast<std::uint64_t>(round * 10 + p));
         const std::size_t first = per_pusher * p;
+        const std::size_t hold = first + per_pusher / 2;
+        const std::size_t last = first + per_pusher - 1;
         for (std::size_t i = first; i < first + per_pusher;) {
+          if (i == hold) {
+            // ORDERING: seq_cst; the closer waits for every pusher here.
+            at_hold_point.fetch_add(1, std::memory_order_seq_cst);
+            while (!closing.load(std::memory_order_seq_cst)) {
+              std::this_thread::yield();
+            }
+          }
+          if (i == last) {
+            while (!close_returned.load(std::memory_order_seq_cst)) {
+              std::this_thread::yield();
+            }
+          }
           // ORDERING: seq_cst, read before the push: if close() had
           // returned, the push must fail (inject rule 3).
           const bool after_close =
               close_returned.load(std::memory_order_seq_cst);
           std::vector<std::size_t> indices;
           std::vector<task::Header*> batch;
+          // A batch never crosses the hold point or the last task.
+          const std::size_t stop = i < hold ? hold : (i < last ? last : i + 1);
           const std::size_t n =
-              std::min<std::size_t>(rng() % 4 + 1, first + per_pusher - i);
+              std::min<std::size_t>(rng() % 4 + 1, stop - i);
           bool ok;
           if (n == 1) {
             indices.push_back(i);
@@ -285,14 +310,11 @@ TEST(InjectTest, CloseRacingWithPushersLosesAndLeaksNothing) {
         }
       });
     }
-    // Close at a random point of the pushing.
-    std::mt19937_64 rng(static_cast<std::uint64_t>(round));
-    const std::size_t close_at = rng() % (per_pusher * kPushers);
-    while (pushed.load(std::memory_order_relaxed) +
-               dropped.load(std::memory_order_relaxed) <
-           close_at) {
+    // Close while the pushers push their second halves.
+    while (at_hold_point.load(std::memory_order_seq_cst) < kPushers) {
       std::this_thread::yield();
     }
+    closing.store(true, std::memory_order_seq_cst);
     inject.close();
     close_returned.store(true, std::memory_order_seq_cst);
     EXPECT_FALSE(inject.push(tasks.take(num_tasks - 1)));
@@ -316,8 +338,8 @@ TEST(InjectTest, CloseRacingWithPushersLosesAndLeaksNothing) {
     total_drained += queued;
     if (HasFailure()) return;
   }
-  // The race was reached from both sides over the rounds.
-  EXPECT_GT(total_dropped, 0u);
+  // The refused side was reached in every round (each pusher's last push).
+  EXPECT_GE(total_dropped, static_cast<std::size_t>(rounds * kPushers));
   std::printf("close race: %zu tasks dropped by closed pushes, %zu drained\n",
               total_dropped, total_drained);
 }
