@@ -141,8 +141,7 @@ class LocalExecutor {
       if (main->take()) {
         auto poll = owned.poll(cx);
         if (poll.is_ready()) {
-          if constexpr (std::is_void_v<
-                            FutureOutput<std::remove_cvref_t<F>>>) {
+          if constexpr (std::is_void_v<FutureOutput<std::remove_cvref_t<F>>>) {
             return;
           } else {
             return std::move(poll).value();

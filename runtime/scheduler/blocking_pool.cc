@@ -16,8 +16,8 @@ template <class Duration>
 Clock::time_point deadline_after(Clock::time_point now, Duration d) {
   if (d.count() <= 0) return now;
   // Compared in d's own unit, so a coarse d cannot overflow a conversion.
-  if (d >= std::chrono::duration_cast<Duration>(Clock::time_point::max() -
-                                                 now)) {
+  if (d >=
+      std::chrono::duration_cast<Duration>(Clock::time_point::max() - now)) {
     return Clock::time_point::max();
   }
   return now + std::chrono::duration_cast<Clock::duration>(d);
@@ -42,7 +42,6 @@ void set_thread_name(const std::string& name) {
   // Linux limits names to 15 characters.
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
-
 
 // The idle state of a pool thread (see the table in blocking_pool.h).
 // Returns true when the thread was claimed (it goes busy), false when it
@@ -78,7 +77,8 @@ void thread_main(Arc<PoolShared> shared, task::Header* first_job) {
   task::Header* job = first_job;
   while (true) {
     // Unlocked (STYLE 8): the job is user code.
-    if (job != nullptr) task::Notified::from_raw(std::exchange(job, nullptr)).run();
+    if (job != nullptr)
+      task::Notified::from_raw(std::exchange(job, nullptr)).run();
     core::MutexLock lock(&shared->mu);
     if (!shared->queue.empty()) {
       job = shared->queue.front();

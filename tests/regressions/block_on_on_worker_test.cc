@@ -57,9 +57,8 @@ TEST(BlockOnOnWorkerTest, EveryBlockOnIsRefusedOnAWorker) {
     int refused = 0;
     // The free block_on of a task of this same (one-worker) runtime: it
     // could never run while we block, so this deadlocked before.
-    auto sibling = magpie::spawn(poll_fn([](Context&) -> Poll<int> {
-      return 5;
-    }));
+    auto sibling =
+        magpie::spawn(poll_fn([](Context&) -> Poll<int> { return 5; }));
     if (Try([&] { (void)magpie::block_on(std::move(sibling)); }) ==
         Outcome::kLogicError) {
       refused += 1;

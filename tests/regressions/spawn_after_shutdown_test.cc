@@ -92,12 +92,6 @@ TEST(SpawnAfterShutdownTest, LocalExecutorReturnsACancelledHandle) {
   EXPECT_EQ(ex.num_tasks(), 0u);
 }
 
-TEST(SpawnAfterShutdownTest, NoCurrentRuntimeStillThrows) {
-  EXPECT_THROW(magpie::spawn(poll_fn([](Context&) -> Poll<int> { return 1; })),
-               NoCurrentRuntime);
-  EXPECT_THROW(magpie::spawn_blocking([] { return 1; }), NoCurrentRuntime);
-}
-
 // What the spawning destructors below saw.
 struct Spawned {
   std::mutex mu;
@@ -111,6 +105,47 @@ struct Spawned {
     handles.push_back(std::move(handle));
   }
 };
+
+// A future whose destructor spawns on its own LocalExecutor.
+class SpawnsOnLocalDrop {
+ public:
+  using Output = int;
+  SpawnsOnLocalDrop(LocalExecutor* ex, Spawned* spawned)
+      : ex_(ex), spawned_(spawned) {}
+  SpawnsOnLocalDrop(SpawnsOnLocalDrop&& other) noexcept
+      : ex_(other.ex_), spawned_(std::exchange(other.spawned_, nullptr)) {}
+  SpawnsOnLocalDrop& operator=(SpawnsOnLocalDrop&&) = delete;
+  ~SpawnsOnLocalDrop() {
+    if (spawned_ == nullptr) return;
+    spawned_->add(ex_->spawn(Forever{DropCounter(&spawned_->drops)}));
+  }
+  Poll<int> poll(Context&) { return Pending; }
+
+ private:
+  LocalExecutor* ex_;
+  Spawned* spawned_;
+};
+
+TEST(SpawnAfterShutdownTest, DestructorDuringLocalExecutorShutdownMaySpawn) {
+  Spawned spawned;
+  {
+    LocalExecutor ex;
+    auto h = ex.spawn(SpawnsOnLocalDrop(&ex, &spawned));
+    ex.run_until_stalled();
+    ex.shutdown();
+    EXPECT_THROW(block_on(std::move(h)), TaskCancelled);
+  }
+  ASSERT_EQ(spawned.handles.size(), 1u);
+  EXPECT_TRUE(spawned.finished_at_spawn[0]);
+  EXPECT_EQ(spawned.drops.load(std::memory_order_relaxed), 1);
+  EXPECT_THROW(block_on(std::move(spawned.handles[0])), TaskCancelled);
+}
+
+TEST(SpawnAfterShutdownTest, NoCurrentRuntimeStillThrows) {
+  EXPECT_THROW(magpie::spawn(poll_fn([](Context&) -> Poll<int> { return 1; })),
+               NoCurrentRuntime);
+  EXPECT_THROW(magpie::spawn_blocking([] { return 1; }), NoCurrentRuntime);
+}
 
 // A future that never completes; its destructor spawns through the free
 // function (the current runtime), as user code in a destructor would.
@@ -163,10 +198,10 @@ TEST(SpawnAfterShutdownTest, DestructorOnTheShuttingDownThreadMaySpawn) {
   std::thread::id dropped_on;
   const std::thread::id main_thread = std::this_thread::get_id();
   struct SpawnOnDrop {
-    SpawnOnDrop(Spawned* spawned,
-                std::shared_ptr<core::Atomic<bool>> released,
+    SpawnOnDrop(Spawned* spawned, std::shared_ptr<core::Atomic<bool>> released,
                 std::thread::id* dropped_on)
-        : spawned(spawned), released(std::move(released)),
+        : spawned(spawned),
+          released(std::move(released)),
           dropped_on(dropped_on) {}
     SpawnOnDrop(const SpawnOnDrop&) = delete;
     SpawnOnDrop& operator=(const SpawnOnDrop&) = delete;

@@ -85,7 +85,8 @@ TEST(SpawnBlockingIdleClaimTest, ManyJobsEachWaitingForTheNext) {
                    .build();
   for (int round = 0; round < ScaledForSanitizers(20, 10); ++round) {
     std::vector<std::shared_ptr<Signal>> signals;
-    for (int i = 0; i <= kJobs; ++i) signals.push_back(std::make_shared<Signal>());
+    for (int i = 0; i <= kJobs; ++i)
+      signals.push_back(std::make_shared<Signal>());
     std::vector<JoinHandle<int>> jobs;
     for (int i = 0; i < kJobs; ++i) {
       jobs.push_back(rt.spawn_blocking([i, signals] {
@@ -95,7 +96,8 @@ TEST(SpawnBlockingIdleClaimTest, ManyJobsEachWaitingForTheNext) {
       }));
     }
     signals[kJobs]->set();
-    for (int i = 0; i < kJobs; ++i) EXPECT_EQ(rt.block_on(std::move(jobs[i])), i);
+    for (int i = 0; i < kJobs; ++i)
+      EXPECT_EQ(rt.block_on(std::move(jobs[i])), i);
   }
 }
 
