@@ -77,8 +77,9 @@ void thread_main(Arc<PoolShared> shared, task::Header* first_job) {
   task::Header* job = first_job;
   while (true) {
     // Unlocked (STYLE 8): the job is user code.
-    if (job != nullptr)
+    if (job != nullptr) {
       task::Notified::from_raw(std::exchange(job, nullptr)).run();
+    }
     core::MutexLock lock(&shared->mu);
     if (!shared->queue.empty()) {
       job = shared->queue.front();
