@@ -2,23 +2,35 @@
 //
 //   int n = magpie::block_on(fetch_count());
 //
-// The calling thread polls the future, and between polls sleeps on its own
-// Parker until the future's waker is woken (from any thread). A wake that
-// lands before the thread goes to sleep is kept (see park::Parker), so it is
+// The calling thread polls the future, and between polls sleeps on a Parker
+// until the future's waker is woken (from any thread). A wake that lands
+// before the thread goes to sleep is kept (see park::Parker), so it is
 // never lost. Exceptions thrown by the future propagate to the caller.
+//
+// Nesting: a future polled by block_on may itself call block_on (directly,
+// or through Runtime::block_on). Each call that is active on a thread parks
+// on its own Parker (one per nesting depth, made on first use and kept for
+// the thread's life), so the inner call never consumes the outer call's
+// wake: when the inner call returns, the outer one finds its wake still
+// pending and polls again. The inner call blocks the outer future while it
+// runs, as any blocking call inside a poll does.
 //
 // Ownership: an rvalue future is moved into block_on and lives in its frame
 // until it completes; an lvalue future is polled in place and must outlive
 // the call (this is how a future polled elsewhere before can be finished
 // here: it then gets this thread's waker on its next poll).
 //
-// Threads: any thread that may block. Not from inside a runtime worker: that
-// would stall every task queued behind it (the Runtime's own block_on says
-// so with an error).
+// Threads: any thread that may block: a user's thread, a blocking-pool
+// thread (inside spawn_blocking, as Tokio allows), a LocalExecutor task.
+// Refused with std::logic_error on a runtime worker thread (it would stall
+// every task queued behind it, and with one worker deadlock): workers mark
+// themselves with a NoBlockOnScope. The reactor thread runs no user futures
+// (only wakers, which must not block), so it is not marked.
 
 #ifndef MAGPIE_RUNTIME_BLOCK_ON_H_
 #define MAGPIE_RUNTIME_BLOCK_ON_H_
 
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 
@@ -30,14 +42,45 @@
 namespace magpie {
 namespace block_on_internal {
 
-// The calling thread's parker, made on first use and kept for the thread's
-// life (a stale wake from an earlier block_on only causes one extra poll).
-const Arc<park::Parker>& current_thread_parker();
+// Throws std::logic_error naming `what` when the calling thread is inside a
+// NoBlockOnScope (a runtime worker). For every executor's block_on.
+void check_may_block(const char* what);
+
+// Marks the calling thread, for the scope's life, as one that must never
+// block in block_on (a runtime worker). Scopes nest; thread-local.
+class NoBlockOnScope {
+ public:
+  // `thread_kind` names the thread in the error, e.g. "a runtime worker".
+  explicit NoBlockOnScope(const char* thread_kind);
+  ~NoBlockOnScope();
+  NoBlockOnScope(const NoBlockOnScope&) = delete;
+  NoBlockOnScope& operator=(const NoBlockOnScope&) = delete;
+
+ private:
+  const char* saved_;
+};
+
+// The Parker of one active block_on call: the calling thread's parker for
+// the current nesting depth, which the scope occupies until it goes. Scopes
+// nest and unwind in reverse order on one thread.
+class ParkerScope {
+ public:
+  ParkerScope();
+  ~ParkerScope();
+  ParkerScope(const ParkerScope&) = delete;
+  ParkerScope& operator=(const ParkerScope&) = delete;
+
+  park::Parker& parker() const { return *parker_; }
+  Waker waker() const { return waker_from(parker_); }
+
+ private:
+  Arc<park::Parker> parker_;
+};
 
 template <class F>
 FutureOutput<F> run(F& future) {
-  const Arc<park::Parker>& parker = current_thread_parker();
-  Waker waker = waker_from(parker);
+  ParkerScope scope;
+  Waker waker = scope.waker();
   Context cx(waker);
   while (true) {
     auto poll = future.poll(cx);
@@ -48,7 +91,7 @@ FutureOutput<F> run(F& future) {
         return std::move(poll).value();
       }
     }
-    parker->park();
+    scope.parker().park();
   }
 }
 
@@ -57,6 +100,8 @@ FutureOutput<F> run(F& future) {
 template <class F>
 requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
 block_on(F&& future) {
+  // Before taking the future: a refused call leaves the caller's intact.
+  block_on_internal::check_may_block("magpie::block_on");
   if constexpr (std::is_lvalue_reference_v<F>) {
     return block_on_internal::run(future);
   } else {

@@ -1,5 +1,7 @@
 #include "runtime/local_executor.h"
 
+#include <limits>
+
 namespace magpie {
 namespace local_executor_internal {
 
@@ -23,8 +25,12 @@ LocalExecutor::LocalExecutor()
 LocalExecutor::~LocalExecutor() { shutdown(); }
 
 std::size_t LocalExecutor::run_until_stalled() {
+  return run_tasks(std::numeric_limits<std::size_t>::max());
+}
+
+std::size_t LocalExecutor::run_tasks(std::size_t max_polls) {
   std::size_t polls = 0;
-  while (true) {
+  while (polls < max_polls) {
     task::Header* next;
     {
       core::MutexLock lock(&shared_->mu);
@@ -35,6 +41,7 @@ std::size_t LocalExecutor::run_until_stalled() {
     task::Notified::from_raw(next).run();
     ++polls;
   }
+  return polls;
 }
 
 void LocalExecutor::shutdown() {

@@ -14,9 +14,10 @@
 // Ownership: the executor owns its tasks through an OwnedTasks list; tasks
 // hold an Arc of the shared queue, so a waker that outlives the executor
 // stays safe (waking then does nothing). Destroying the executor (or
-// shutdown()) drops every unfinished future on the calling thread, after
-// which spawn() throws RuntimeShutdown and JoinHandles of dropped tasks
-// throw TaskCancelled.
+// shutdown()) drops every unfinished future on the calling thread. After
+// that, spawn() never throws: it destroys the future at once and returns a
+// JoinHandle that is already cancelled; awaiting it, like awaiting the
+// handle of a dropped task, throws TaskCancelled.
 //
 // Threads: spawn(), run_until_stalled(), block_on() and shutdown() from one
 // thread at a time (the executor's owner); wakers from anywhere.
@@ -30,7 +31,9 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "runtime/block_on.h"
 #include "runtime/core/arc.h"
+#include "runtime/core/atomic.h"
 #include "runtime/core/future.h"
 #include "runtime/core/mutex.h"
 #include "runtime/park/parker.h"
@@ -49,6 +52,30 @@ struct Shared {
   bool closed ABSL_GUARDED_BY(mu) = false;
   task::OwnedTasks owned;
   Arc<park::Parker> parker = make_arc<park::Parker>();
+};
+
+// The waker target of one block_on call's own future: a flag saying the
+// future was woken, plus the executor's parker to rouse the thread.
+// Memory ordering: wake_by_ref() stores the flag with release before it
+// unparks; take() clears it with acq_rel, so whatever the waking thread
+// wrote before waking is visible to the poll that follows.
+struct MainWake {
+  explicit MainWake(Arc<park::Parker> parker) : parker(std::move(parker)) {}
+
+  void wake_by_ref() {
+    // ORDERING: release pairs with the acq_rel exchange in take().
+    woken.store(true, std::memory_order_release);
+    parker->unpark();
+  }
+  // True (once per wake) if the future should be polled.
+  bool take() { return woken.exchange(false, std::memory_order_acq_rel); }
+  bool is_woken() const {
+    // ORDERING: relaxed; only decides whether to park (take() orders).
+    return woken.load(std::memory_order_relaxed);
+  }
+
+  core::Atomic<bool> woken{true};  // poll once at the start
+  Arc<park::Parker> parker;
 };
 
 // The Schedule handle stored in each task cell.
@@ -72,7 +99,8 @@ class LocalExecutor {
   LocalExecutor& operator=(const LocalExecutor&) = delete;
   ~LocalExecutor();
 
-  // Queues `future` as a new task. Throws RuntimeShutdown after shutdown().
+  // Queues `future` as a new task. After shutdown() the future is dropped
+  // at once and the handle is already cancelled.
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
   spawn(F&& future) {
@@ -81,8 +109,9 @@ class LocalExecutor {
     task::Header* header = Cell::allocate(
         std::forward<F>(future), local_executor_internal::Scheduler(shared_));
     if (!shared_->owned.bind(header)) {
-      header->vtable->dealloc(header);  // never shared: free it outright
-      throw RuntimeShutdown();
+      // Shut down: the future is dropped here, the handle is cancelled.
+      task::refuse(header);
+      return JoinHandle<FutureOutput<std::decay_t<F>>>::from_raw(header);
     }
     local_executor_internal::Scheduler(shared_).schedule(
         task::Notified::from_raw(header));
@@ -93,23 +122,35 @@ class LocalExecutor {
   std::size_t run_until_stalled();
 
   // Drives `future` to completion on this thread, running spawned tasks
-  // while it waits; sleeps when nothing is ready.
+  // while it waits; sleeps when nothing is ready. The future is polled
+  // whenever its waker was woken, checked at least once every
+  // kMainFutureInterval task polls, so tasks that keep re-queueing
+  // themselves cannot starve it. Nesting (a task or the future calling
+  // block_on again on this executor) works: each call has its own wake
+  // flag. Refused with std::logic_error on a runtime worker thread
+  // (block_on.h).
   template <class F>
   requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
   block_on(F&& future) {
+    block_on_internal::check_may_block("LocalExecutor::block_on");
     std::remove_cvref_t<F> owned(std::forward<F>(future));
-    Waker waker = waker_from(shared_->parker);
+    auto main = make_arc<local_executor_internal::MainWake>(shared_->parker);
+    Waker waker = waker_from(main);
     Context cx(waker);
     while (true) {
-      auto poll = owned.poll(cx);
-      if (poll.is_ready()) {
-        if constexpr (std::is_void_v<FutureOutput<std::remove_cvref_t<F>>>) {
-          return;
-        } else {
-          return std::move(poll).value();
+      if (main->take()) {
+        auto poll = owned.poll(cx);
+        if (poll.is_ready()) {
+          if constexpr (std::is_void_v<FutureOutput<std::remove_cvref_t<F>>>) {
+            return;
+          } else {
+            return std::move(poll).value();
+          }
         }
       }
-      if (run_until_stalled() == 0) shared_->parker->park();
+      const std::size_t polls = run_tasks(kMainFutureInterval);
+      // A wake after this check unparks the parker, so park() returns.
+      if (polls == 0 && !main->is_woken()) shared_->parker->park();
     }
   }
 
@@ -119,7 +160,15 @@ class LocalExecutor {
   // Tasks spawned and not yet completed or dropped.
   std::size_t num_tasks() { return shared_->owned.size(); }
 
+  // Task polls block_on makes at most between two checks of its own
+  // future (Tokio's LocalSet uses the same tick length).
+  static constexpr std::size_t kMainFutureInterval = 61;
+
  private:
+  // Runs queued tasks until none is ready or `max_polls` were made.
+  // Returns how many polls it made.
+  std::size_t run_tasks(std::size_t max_polls);
+
   Arc<local_executor_internal::Shared> shared_;
 };
 

@@ -172,6 +172,8 @@ Runtime::Runtime(const Builder& builder)
         [handle, on_start, on_stop, i,
          name = builder.thread_name_ + "-" + std::to_string(i)] {
           set_thread_name(name);
+          // Any block_on here would stall the worker (DESIGN.md §5).
+          block_on_internal::NoBlockOnScope no_block_on("a runtime worker");
           Handle::EnterGuard guard(handle);
           if (on_start) on_start();
           scheduler::Shared::run_worker(handle.shared_->scheduler, i);
@@ -205,8 +207,15 @@ bool Runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
   auto& shared = *handle_.shared_;
   shared.scheduler->begin_shutdown();
   for (std::thread& worker : workers_) worker.join();
-  shared.scheduler->finish_shutdown();
-  const bool blocking_done = shared.blocking->shutdown(timeout);
+  bool blocking_done;
+  {
+    // The futures and blocking jobs dropped here see this runtime as the
+    // current one, like those dropped on a worker: a destructor may spawn
+    // (and gets a cancelled handle) or deregister a socket.
+    Handle::EnterGuard guard(handle_);
+    shared.scheduler->finish_shutdown();
+    blocking_done = shared.blocking->shutdown(timeout);
+  }
   // Last: the futures dropped above may have deregistered sockets.
   if (shared.reactor.has_value()) shared.reactor->shutdown();
   return blocking_done;

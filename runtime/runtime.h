@@ -17,14 +17,23 @@
 // reactor (so futures dropped at shutdown can still deregister their
 // sockets). Workers, blocking threads, block_on and Handle::enter() all make
 // the runtime's reactor the thread's current one, so magpie::sleep and the
-// net types work in any of them. Task cells,
-// wakers and Handles keep the shared state alive as long as they exist, so
-// waking a task after shutdown is safe and does nothing. After shutdown,
-// spawn() throws magpie::RuntimeShutdown.
+// net types work in any of them; shutdown() makes the runtime current on
+// its own thread while it drops futures. Task cells, wakers and Handles
+// keep the shared state alive as long as they exist, so waking a task after
+// shutdown is safe and does nothing.
+//
+// Shutdown semantics (docs/model.md): once shutdown has begun, every spawn
+// (Runtime::spawn, Handle::spawn, magpie::spawn, and each spawn_blocking)
+// is refused without throwing: the future (or function) is destroyed at
+// once on the calling thread and the returned JoinHandle is already
+// cancelled (awaiting it throws TaskCancelled), as in Tokio. So a
+// destructor that runs during shutdown may spawn safely. The free
+// magpie::spawn / spawn_blocking with no current runtime at all still throw
+// NoCurrentRuntime (a programming error, where Tokio panics).
 //
 // Threads: spawn() from any thread; block_on() and shutdown() from a thread
-// that is not one of this runtime's workers (they would deadlock it: they
-// throw std::logic_error instead).
+// that is not a runtime worker (they would deadlock it: they throw
+// std::logic_error instead).
 
 #ifndef MAGPIE_RUNTIME_RUNTIME_H_
 #define MAGPIE_RUNTIME_RUNTIME_H_
@@ -57,7 +66,9 @@
 
 namespace magpie {
 
-// Thrown by magpie::spawn() and Handle::current() outside a runtime.
+// Thrown by magpie::spawn(), magpie::spawn_blocking() and Handle::current()
+// on a thread with no current runtime (a shut-down runtime still counts:
+// its spawns return cancelled handles).
 class NoCurrentRuntime : public std::logic_error {
  public:
   NoCurrentRuntime()
@@ -83,7 +94,7 @@ struct RuntimeShared {
 }  // namespace runtime_internal
 
 // A cheap, copyable reference to a runtime, usable from any thread (also
-// after the runtime shut down: spawns then throw RuntimeShutdown).
+// after the runtime shut down: spawns then return cancelled handles).
 class Handle {
  public:
   // The runtime of the calling thread: a worker, a blocking thread, a
@@ -99,8 +110,9 @@ class Handle {
     task::Header* header = Cell::allocate(
         std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler));
     if (!shared_->scheduler->owned().bind(header)) {
-      header->vtable->dealloc(header);  // never shared: free it outright
-      throw RuntimeShutdown();
+      // Shut down: the future is dropped here, the handle is cancelled.
+      task::refuse(header);
+      return JoinHandle<FutureOutput<std::decay_t<F>>>::from_raw(header);
     }
     shared_->scheduler->schedule_new(task::Notified::from_raw(header));
     return JoinHandle<FutureOutput<std::decay_t<F>>>::from_raw(header);
@@ -216,7 +228,9 @@ class Runtime {
   }
 
   // Runs `future` to completion on the calling thread, with this runtime
-  // as the current one (so it can spawn). Not from a worker thread.
+  // as the current one (so it can spawn). Not from any runtime's worker
+  // thread (std::logic_error); it may nest, and may run on a blocking-pool
+  // thread (block_on.h).
   template <class F>
   requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
   block_on(F&& future) {

@@ -6,6 +6,35 @@
 #include <thread>
 
 namespace magpie::scheduler {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// `now + d`, saturating at Clock::time_point::max() ("never") instead of
+// overflowing (a keep-alive or timeout of duration::max() waits forever).
+template <class Duration>
+Clock::time_point deadline_after(Clock::time_point now, Duration d) {
+  if (d.count() <= 0) return now;
+  // Compared in d's own unit, so a coarse d cannot overflow a conversion.
+  if (d >=
+      std::chrono::duration_cast<Duration>(Clock::time_point::max() - now)) {
+    return Clock::time_point::max();
+  }
+  return now + std::chrono::duration_cast<Clock::duration>(d);
+}
+
+// Waits on `cv` until `deadline` (forever if it is time_point::max()).
+void wait_until(core::MutexLock& lock, std::condition_variable& cv,
+                Clock::time_point deadline) {
+  if (deadline == Clock::time_point::max()) {
+    lock.wait(cv);
+  } else {
+    lock.wait_for(cv, deadline - Clock::now());
+  }
+}
+
+}  // namespace
+
 namespace blocking_internal {
 namespace {
 
@@ -14,7 +43,28 @@ void set_thread_name(const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-void thread_main(Arc<PoolShared> shared) {
+// The idle state of a pool thread (see the table in blocking_pool.h).
+// Returns true when the thread was claimed (it goes busy), false when it
+// must exit (keep-alive ran out or shutdown, with no claim pending).
+bool idle(PoolShared& shared, core::MutexLock& lock)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+  shared.num_idle += 1;
+  const Clock::time_point deadline =
+      deadline_after(Clock::now(), shared.config.keep_alive);
+  while (true) {
+    if (shared.num_notify > 0) {
+      shared.num_notify -= 1;  // a claim: push() already took us off num_idle
+      return true;
+    }
+    if (shared.shutdown || Clock::now() >= deadline) {
+      shared.num_idle -= 1;  // unclaimed, so still counted
+      return false;
+    }
+    wait_until(lock, shared.cv, deadline);  // spurious wakes loop
+  }
+}
+
+void thread_main(Arc<PoolShared> shared, task::Header* first_job) {
   set_thread_name(shared->config.thread_name);
   std::function<void()> on_start;
   std::function<void()> on_stop;
@@ -24,69 +74,79 @@ void thread_main(Arc<PoolShared> shared) {
     on_stop = shared->on_thread_stop;
   }
   if (on_start) on_start();
+  task::Header* job = first_job;
   while (true) {
-    task::Header* job = nullptr;
-    {
-      core::MutexLock lock(&shared->mu);
-      const auto idle_since = std::chrono::steady_clock::now();
-      while (shared->queue.empty() && !shared->shutdown) {
-        if (std::chrono::steady_clock::now() - idle_since >=
-            shared->config.keep_alive) {
-          break;
-        }
-        ++shared->num_idle;
-        lock.wait_for(shared->cv, shared->config.keep_alive);
-        --shared->num_idle;
-      }
-      if (shared->queue.empty()) {
-        // Kept alive long enough, or shutting down with nothing to do.
-        --shared->num_threads;
-        shared->exited.notify_all();
-        break;
-      }
+    // Unlocked (STYLE 8): the job is user code.
+    if (job != nullptr) {
+      task::Notified::from_raw(std::exchange(job, nullptr)).run();
+    }
+    core::MutexLock lock(&shared->mu);
+    if (!shared->queue.empty()) {
       job = shared->queue.front();
       shared->queue.pop_front();
+      continue;
     }
-    // Unlocked (STYLE 8): the job is user code.
-    task::Notified::from_raw(job).run();
+    if (shared->shutdown || !idle(*shared, lock)) {
+      shared->num_threads -= 1;
+      shared->exited.notify_all();
+      break;
+    }
+    // Claimed: the next pass takes the job from the queue (or, if a busy
+    // thread took it first, goes idle again).
   }
   if (on_stop) on_stop();
+}
+
+// Under the lock: gives `job` to an idle thread (claiming it) if there is
+// one, else queues it for a busy thread. True if a thread must be woken.
+bool enqueue(PoolShared& shared, task::Notified job)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
+  shared.queue.push_back(std::move(job).into_raw());
+  if (shared.num_idle == 0) return false;
+  shared.num_idle -= 1;
+  shared.num_notify += 1;
+  return true;
 }
 
 }  // namespace
 
 void push(const Arc<PoolShared>& shared, task::Notified job) {
+  bool wake_idle = false;
   bool start_thread = false;
   {
     core::MutexLock lock(&shared->mu);
     if (shared->shutdown) return;  // `job` drops its reference unlocked
     if (shared->num_idle == 0 &&
         shared->num_threads < shared->config.max_threads) {
-      ++shared->num_threads;
+      shared->num_threads += 1;  // counted now: the decision is ours
       start_thread = true;
+    } else {
+      wake_idle = enqueue(*shared, std::move(job));
     }
   }
-  if (start_thread) {
-    // Started before the job is queued, so that if no thread can be made
-    // and none exists, the caller gets the error instead of a job nobody
-    // will ever run. (A new thread finds the job once it is queued below.)
-    try {
-      std::thread(thread_main, shared).detach();
-    } catch (const std::system_error&) {
-      bool none_left;
-      {
-        core::MutexLock lock(&shared->mu);
-        none_left = --shared->num_threads == 0;
+  if (wake_idle) shared->cv.notify_one();
+  if (!start_thread) return;
+  // The new thread gets the job directly, so no other spawn can count on
+  // it. If no thread can be made and none exists, the caller gets the error
+  // instead of a job nobody will ever run.
+  task::Header* raw = std::move(job).into_raw();
+  try {
+    std::thread(thread_main, shared, raw).detach();
+    return;
+  } catch (const std::system_error&) {
+    job = task::Notified::from_raw(raw);
+    bool none_left;
+    {
+      core::MutexLock lock(&shared->mu);
+      shared->num_threads -= 1;
+      none_left = shared->num_threads == 0;
+      if (!none_left && !shared->shutdown) {
+        wake_idle = enqueue(*shared, std::move(job));
       }
-      if (none_left) throw;
     }
+    if (wake_idle) shared->cv.notify_one();
+    if (none_left) throw;
   }
-  {
-    core::MutexLock lock(&shared->mu);
-    if (shared->shutdown) return;
-    shared->queue.push_back(std::move(job).into_raw());
-  }
-  shared->cv.notify_one();
 }
 
 }  // namespace blocking_internal
@@ -112,24 +172,20 @@ bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
   shared_->owned.close_and_shutdown_all();
   for (task::Header* job : not_started) task::Notified::from_raw(job).reset();
 
-  const bool forever = timeout.count() < 0;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const Clock::time_point deadline =
+      timeout.count() < 0 ? Clock::time_point::max()
+                          : deadline_after(Clock::now(), timeout);
   bool all_exited = true;
   std::function<void()> on_start;
   std::function<void()> on_stop;
   {
     core::MutexLock lock(&shared_->mu);
     while (shared_->num_threads > 0) {
-      if (forever) {
-        lock.wait(shared_->exited);
-        continue;
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) {
+      if (Clock::now() >= deadline) {
         all_exited = false;
         break;
       }
-      lock.wait_for(shared_->exited, deadline - now);
+      wait_until(lock, shared_->exited, deadline);
     }
     // No thread starts after shutdown, and running ones hold their own
     // copies: drop ours (outside the lock) to break the Handle cycle.

@@ -7,6 +7,26 @@
 // a thread is started for a job when none is idle and fewer than
 // max_threads exist; an idle thread exits after keep_alive.
 //
+// Claiming an idle thread (the rule that keeps two quick spawns from both
+// counting on one idle thread, so that a job waiting for a later one cannot
+// deadlock it): under the lock, push() either
+//   - claims an idle thread: num_idle -= 1, num_notify += 1, then wakes
+//     one (each claim is handed to exactly one thread, which consumes it by
+//     num_notify -= 1 and leaves the idle state);
+//   - or counts a new thread (num_threads += 1) and hands it the job;
+//   - or, at the cap with none idle, queues the job for a busy thread.
+// num_idle therefore counts idle threads nobody has claimed yet. An idle
+// thread leaves by keep-alive or shutdown only if no claim is pending
+// (num_notify == 0); it then takes itself off num_idle under the same lock.
+//
+//   thread state | event                    | counts, under mu
+//   -------------+--------------------------+-------------------------------
+//   busy         | queue empty, go idle     | num_idle += 1
+//   idle         | woken, num_notify > 0    | num_notify -= 1 -> busy
+//   idle         | keep-alive out/shutdown, | num_idle -= 1, num_threads -= 1
+//                |  num_notify == 0         |  -> exit
+//   idle         | spurious wake            | stays idle
+//
 // Shutdown: jobs not yet started are cancelled (their JoinHandles throw
 // TaskCancelled); running ones cannot be interrupted, so shutdown waits for
 // them, up to a timeout if one is given. Threads still running after that
@@ -67,14 +87,16 @@ struct PoolShared {
   std::condition_variable exited;  // a thread exited
   std::deque<task::Header*> queue ABSL_GUARDED_BY(mu);  // each owns a ref
   std::size_t num_threads ABSL_GUARDED_BY(mu) = 0;
+  // Idle threads not yet claimed, and claims not yet taken (see above).
   std::size_t num_idle ABSL_GUARDED_BY(mu) = 0;
+  std::size_t num_notify ABSL_GUARDED_BY(mu) = 0;
   bool shutdown ABSL_GUARDED_BY(mu) = false;
   task::OwnedTasks owned;
 };
 
-// Queues a job, starting a thread if none is idle (below the cap). After
-// shutdown the job is dropped. Throws std::system_error if no thread exists
-// and none can be started.
+// Hands a job to a claimed idle thread, else to a new thread (below the
+// cap), else queues it for a busy one. After shutdown the job is dropped.
+// Throws std::system_error if no thread exists and none can be started.
 void push(const Arc<PoolShared>& shared, task::Notified job);
 
 class Scheduler {
@@ -116,7 +138,8 @@ class BlockingPool {
   BlockingPool& operator=(const BlockingPool&) = delete;
   ~BlockingPool();
 
-  // Runs fn() on a pool thread. Throws RuntimeShutdown after shutdown, and
+  // Runs fn() on a pool thread. After shutdown, fn is dropped at once and
+  // the handle is already cancelled (never throws for that). Throws
   // std::system_error if no pool thread exists and none can be started.
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(Fn&& fn) {
@@ -125,8 +148,9 @@ class BlockingPool {
     task::Header* header = Cell::allocate(
         Future(std::forward<Fn>(fn)), blocking_internal::Scheduler(shared_));
     if (!shared_->owned.bind(header)) {
-      header->vtable->dealloc(header);
-      throw RuntimeShutdown();
+      // Shut down: fn is dropped here, the handle is cancelled.
+      task::refuse(header);
+      return JoinHandle<typename Future::Output>::from_raw(header);
     }
     auto handle = JoinHandle<typename Future::Output>::from_raw(header);
     // May throw std::system_error when no thread can be started and none

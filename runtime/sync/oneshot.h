@@ -57,9 +57,13 @@ template <class T>
 class Sender {
  public:
   Sender(Sender&&) noexcept = default;
+  // Releases the channel *this held exactly as ~Sender would (its receiver
+  // sees the sender gone), then takes other's.
   Sender& operator=(Sender&& other) noexcept {
-    close();
-    slot_ = std::move(other.slot_);
+    if (this != &other) {
+      close();
+      slot_ = std::move(other.slot_);
+    }
     return *this;
   }
   ~Sender() { close(); }
@@ -74,8 +78,16 @@ class Sender {
     }
     slot->value.emplace(std::move(value));
     // ORDERING: release publishes `value`; pairs with the acquire load in
-    // Receiver::poll.
-    slot->state.fetch_or(internal::kValueSent, std::memory_order_acq_rel);
+    // Receiver::poll. Acquire pairs with the receiver's release on close.
+    const std::uint32_t before =
+        slot->state.fetch_or(internal::kValueSent, std::memory_order_acq_rel);
+    if (before & internal::kRxClosed) {
+      // The receiver went between the check above and now: it will never
+      // read the value, so it is not delivered; hand it back.
+      std::optional<T> back = std::move(slot->value);
+      slot->value.reset();
+      return back;
+    }
     slot->rx_waker.wake();
     return std::nullopt;
   }
@@ -107,13 +119,17 @@ class Receiver {
   using Output = std::optional<T>;
 
   Receiver(Receiver&&) noexcept = default;
-  Receiver& operator=(Receiver&&) noexcept = default;
-  ~Receiver() {
-    if (slot_) {
-      // ORDERING: release pairs with the acquire in Sender::send.
-      slot_->state.fetch_or(internal::kRxClosed, std::memory_order_release);
+  // Releases the channel *this held exactly as ~Receiver would (its sender
+  // sees the receiver gone, and send() hands the value back), then takes
+  // other's.
+  Receiver& operator=(Receiver&& other) noexcept {
+    if (this != &other) {
+      close();
+      slot_ = std::move(other.slot_);
     }
+    return *this;
   }
+  ~Receiver() { close(); }
 
   // Ready(value) once sent; Ready(nullopt) if the sender was dropped.
   Poll<std::optional<T>> poll(Context& cx) {
@@ -133,6 +149,13 @@ class Receiver {
   template <class U>
   friend std::pair<Sender<U>, Receiver<U>> channel();
   explicit Receiver(Arc<internal::Slot<T>> slot) : slot_(std::move(slot)) {}
+
+  void close() {
+    if (!slot_) return;
+    // ORDERING: release pairs with the acquire in Sender::send.
+    slot_->state.fetch_or(internal::kRxClosed, std::memory_order_release);
+    slot_ = Arc<internal::Slot<T>>();
+  }
 
   // The result if the channel is decided, else nullopt.
   std::optional<std::optional<T>> try_take() {

@@ -2,7 +2,9 @@
 //
 // TaskCancelled: awaiting a JoinHandle whose task was aborted (or dropped by
 // a runtime shutdown before it finished) throws this.
-// RuntimeShutdown: spawning onto an executor that has shut down throws this.
+// RuntimeShutdown: no spawn throws this any more (a spawn after shutdown
+// returns a JoinHandle that is already cancelled: DESIGN.md §5); kept so
+// code that names it still compiles.
 // Both are plain exception types: any thread may create, copy and throw them.
 
 #ifndef MAGPIE_RUNTIME_TASK_ERRORS_H_

@@ -140,6 +140,15 @@ void shutdown(Header* header) {
   }
 }
 
+void refuse(Header* header) {
+  // A fresh task is idle (NOTIFIED, not RUNNING): shutdown() claims it,
+  // drops the future and completes it as cancelled, consuming the
+  // reference allocated for the list (release() finds it on no list).
+  shutdown(header);
+  // The first Notified's reference: it was never queued.
+  drop_reference(header);
+}
+
 bool try_read_output(Header* header, void* out, const Waker& waker) {
   Snapshot snapshot = header->state.load();
   bool complete = snapshot.is_complete();

@@ -70,6 +70,15 @@ class Notified {
 // worker cancels it when its poll ends).
 void shutdown(Header* header);
 
+// A new task whose spawn was refused (its scheduler's OwnedTasks list is
+// closed: the executor shut down). Drops the future now, on the calling
+// thread, stores TaskCancelled as the output, and drops the references of
+// the list and of the first Notified, so only the JoinHandle's is left:
+// the spawner gets a handle that is already cancelled (DESIGN.md §5).
+// Precondition: `header` is fresh from Cell::allocate, never bound nor
+// queued.
+void refuse(Header* header);
+
 // Drops one reference; frees the cell if it was the last.
 void drop_reference(Header* header);
 

@@ -131,16 +131,18 @@ TEST(RuntimeTest, ThrowingTaskDoesNotKillItsWorker) {
   }
 }
 
-TEST(RuntimeTest, SpawnAfterShutdownThrowsAndHandleSurvives) {
+TEST(RuntimeTest, SpawnAfterShutdownReturnsCancelledHandleAndHandleSurvives) {
   Runtime rt = MakeRuntime(2);
   Handle handle = rt.handle();
   rt.shutdown();
   rt.shutdown();  // idempotent
-  EXPECT_THROW(rt.spawn(poll_fn([](Context&) -> Poll<int> { return 1; })),
-               RuntimeShutdown);
-  EXPECT_THROW(handle.spawn(poll_fn([](Context&) -> Poll<int> { return 1; })),
-               RuntimeShutdown);
-  EXPECT_THROW(handle.spawn_blocking([] { return 1; }), RuntimeShutdown);
+  auto a = rt.spawn(poll_fn([](Context&) -> Poll<int> { return 1; }));
+  auto b = handle.spawn(poll_fn([](Context&) -> Poll<int> { return 1; }));
+  auto c = handle.spawn_blocking([] { return 1; });
+  EXPECT_TRUE(a.is_finished());
+  EXPECT_THROW(block_on(std::move(a)), TaskCancelled);
+  EXPECT_THROW(block_on(std::move(b)), TaskCancelled);
+  EXPECT_THROW(block_on(std::move(c)), TaskCancelled);
 }
 
 TEST(RuntimeTest, BlockOnAndShutdownFromAWorkerAreErrors) {

@@ -140,11 +140,12 @@ TEST(LocalExecutorTest, AwaitingJoinHandleFromAnotherTask) {
   setter.join();
 }
 
-TEST(LocalExecutorTest, SpawnAfterShutdownThrows) {
+TEST(LocalExecutorTest, SpawnAfterShutdownReturnsCancelledHandle) {
   LocalExecutor ex;
   ex.shutdown();
-  EXPECT_THROW(ex.spawn(poll_fn([](Context&) -> Poll<int> { return 1; })),
-               RuntimeShutdown);
+  auto h = ex.spawn(poll_fn([](Context&) -> Poll<int> { return 1; }));
+  EXPECT_TRUE(h.is_finished());
+  EXPECT_THROW(block_on(std::move(h)), TaskCancelled);
 }
 
 TEST(LocalExecutorTest, ShutdownDropsUnfinishedTasksAndWakersStaySafe) {
