@@ -18,6 +18,8 @@
 //                         reactor/time   timers (the Runtime's reactor thread)
 //   net::SocketAddr, net::TcpListener, net::TcpStream, net::UdpSocket
 //                         reactor/net    sockets driven by the reactor
+//   MAGPIE_VERSION_MAJOR/_MINOR/_PATCH, MAGPIE_VERSION_STRING
+//                         runtime        this release (runtime/version.h)
 
 #ifndef MAGPIE_RUNTIME_MAGPIE_H_
 #define MAGPIE_RUNTIME_MAGPIE_H_
@@ -36,6 +38,7 @@
 #include "runtime/coro/task.h"
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
+#include "runtime/version.h"
 #include "runtime/sync/cancellation_token.h"
 #include "runtime/sync/oneshot.h"
 #include "runtime/task/errors.h"
