@@ -5,8 +5,9 @@
 // Both builds read it from here: Bazel compiles this header into //:magpie,
 // and CMake parses the three numbers below (CMakeLists.txt) for
 // project(VERSION), magpieConfigVersion.cmake and magpie.pc. A release bumps
-// these numbers and adds its section to CHANGELOG.md; tools/check_build_drift.py
-// fails when the two disagree.
+// the numbers and the string, and adds its section to CHANGELOG.md;
+// tools/check_build_drift.py fails CI when the numbers, the string and
+// CHANGELOG.md's newest release disagree.
 //
 // Versioning: semantic versioning of the API that runtime/magpie.h exposes
 // (README.md, "What is stable"). Before 1.0 a MINOR bump may break that API;
@@ -22,8 +23,8 @@
 #define MAGPIE_VERSION_MINOR 2
 #define MAGPIE_VERSION_PATCH 0
 
-// Spelled out, not built from the numbers with the preprocessor, so that
-// grep and CMake read the same thing the compiler does.
+// Spelled out so that grep finds it; tests/runtime/version_test.cc and the
+// drift check keep it equal to the numbers.
 #define MAGPIE_VERSION_STRING "0.2.0"
 
 #define MAGPIE_VERSION                                         \
