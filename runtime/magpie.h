@@ -38,12 +38,12 @@
 #include "runtime/coro/task.h"
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
-#include "runtime/version.h"
 #include "runtime/sync/cancellation_token.h"
 #include "runtime/sync/oneshot.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/task_dump.h"
+#include "runtime/version.h"
 #include "runtime/yield_now.h"
 
 #endif  // MAGPIE_RUNTIME_MAGPIE_H_

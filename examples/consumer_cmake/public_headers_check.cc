@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 
 magpie::Task<int> square(int x) {
   co_await magpie::yield_now();
-  co_return x* x;
+  const int result = x * x;
+  co_return result;
 }
 
 magpie::Task<int> tasks_and_channels() {
