@@ -18,6 +18,8 @@
 //                         reactor/time   timers (the Runtime's reactor thread)
 //   net::SocketAddr, net::TcpListener, net::TcpStream, net::UdpSocket
 //                         reactor/net    sockets driven by the reactor
+//   MAGPIE_VERSION_MAJOR/_MINOR/_PATCH, MAGPIE_VERSION_STRING
+//                         runtime        this release (runtime/version.h)
 
 #ifndef MAGPIE_RUNTIME_MAGPIE_H_
 #define MAGPIE_RUNTIME_MAGPIE_H_
@@ -41,6 +43,7 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/task_dump.h"
+#include "runtime/version.h"
 #include "runtime/yield_now.h"
 
 #endif  // MAGPIE_RUNTIME_MAGPIE_H_

@@ -18,7 +18,10 @@ PACKAGES=(
   libgtest-dev
   libgmock-dev
   libbenchmark-dev       # Google Benchmark
-  python3                # the CI summary
+  python3                # the CI summary, tools/check_build_drift.py
+  cmake                  # the CMake build (3.25; needs 3.23)
+  ninja-build            # its generator (tools/ci_cmake.sh)
+  pkg-config             # checks the installed magpie.pc
 )
 
 say() { printf 'bootstrap: %s\n' "$*"; }
@@ -67,6 +70,11 @@ case "$bazel_version" in
   4.*) ;;
   *) say "warning: bazel-bootstrap $bazel_version; the workspace targets Bazel 4.2.3" ;;
 esac
+cmake_version=$(cmake --version | head -1 | awk '{print $3}')
+if ! printf '3.23\n%s\n' "$cmake_version" | sort -V -C; then
+  say "cmake $cmake_version found; the CMake build needs 3.23 or newer" >&2
+  fail=1
+fi
 for header in /usr/include/concurrentqueue/concurrentqueue.h \
               /usr/src/googletest/googletest/src/gtest-all.cc \
               /usr/include/benchmark/benchmark.h; do
@@ -76,4 +84,4 @@ for header in /usr/include/concurrentqueue/concurrentqueue.h \
   fi
 done
 [ "$fail" -eq 0 ] || exit 1
-say "ready: g++ $(g++ -dumpversion), clang $(clang-19 -dumpversion), bazel-bootstrap $bazel_version, abseil $absl_version"
+say "ready: g++ $(g++ -dumpversion), clang $(clang-19 -dumpversion), bazel-bootstrap $bazel_version, abseil $absl_version, cmake $cmake_version"

@@ -1,0 +1,1 @@
+../consumer_bazel/self_echo.cc
