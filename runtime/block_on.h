@@ -5,7 +5,8 @@
 // The calling thread polls the future, and between polls sleeps on its own
 // Parker until the future's waker is woken (from any thread). A wake that
 // lands before the thread goes to sleep is kept (see park::Parker), so it is
-// never lost. Exceptions thrown by the future propagate to the caller.
+// never lost. Exceptions thrown by the future propagate to the caller. Each
+// poll has a coop budget (runtime/core/coop.h rule 3).
 //
 // Ownership: an rvalue future is moved into block_on and lives in its frame
 // until it completes; an lvalue future is polled in place and must outlive
@@ -24,6 +25,7 @@
 
 #include "runtime/core/arc.h"
 #include "runtime/core/context.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 #include "runtime/park/parker.h"
 
@@ -40,7 +42,13 @@ FutureOutput<F> run(F& future) {
   Waker waker = waker_from(parker);
   Context cx(waker);
   while (true) {
-    auto poll = future.poll(cx);
+    auto poll = [&] {
+      // Each poll gets a coop budget, as a worker's task poll does (coop
+      // rule 3): a leaf that finds it spent wakes us, so we poll again at
+      // once, and a timeout around a busy future is still checked.
+      coop::BudgetScope budget;
+      return future.poll(cx);
+    }();
     if (poll.is_ready()) {
       if constexpr (std::is_void_v<FutureOutput<F>>) {
         return;

@@ -31,6 +31,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "runtime/core/arc.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 #include "runtime/core/mutex.h"
 #include "runtime/park/parker.h"
@@ -101,7 +102,10 @@ class LocalExecutor {
     Waker waker = waker_from(shared_->parker);
     Context cx(waker);
     while (true) {
-      auto poll = owned.poll(cx);
+      auto poll = [&] {
+        coop::BudgetScope budget;  // coop rule 3, as in run_until_stalled()
+        return owned.poll(cx);
+      }();
       if (poll.is_ready()) {
         if constexpr (std::is_void_v<FutureOutput<std::remove_cvref_t<F>>>) {
           return;

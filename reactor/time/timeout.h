@@ -97,7 +97,8 @@ class Timeout {
   Sleep sleep_;
 };
 
-// `future` with a deadline `duration` from now.
+// `future` with a deadline `duration` from now; any duration, saturating
+// (timeout(seconds::max(), f) never times out).
 template <class Rep, class Period, class F>
 requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>> timeout(
     std::chrono::duration<Rep, Period> duration, F&& future) {
@@ -105,11 +106,15 @@ requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>> timeout(
                                          deadline_after(duration));
 }
 
-// `future` with an absolute deadline.
-template <class F>
+// `future` with an absolute deadline (a time_point of a coarser duration
+// saturates, as in sleep_until).
+template <class Duration, class F>
 requires Future<std::remove_cvref_t<F>> Timeout<std::remove_cvref_t<F>>
-timeout_at(Sleep::Clock::time_point deadline, F&& future) {
-  return Timeout<std::remove_cvref_t<F>>(std::forward<F>(future), deadline);
+timeout_at(std::chrono::time_point<Sleep::Clock, Duration> deadline,
+           F&& future) {
+  return Timeout<std::remove_cvref_t<F>>(
+      std::forward<F>(future),
+      core::saturating_time_point_cast<Sleep::Clock::duration>(deadline));
 }
 
 }  // namespace magpie

@@ -5,6 +5,8 @@
 #include <system_error>
 #include <thread>
 
+#include "runtime/core/saturating_time.h"
+
 namespace magpie::scheduler {
 namespace blocking_internal {
 namespace {
@@ -28,14 +30,13 @@ void thread_main(Arc<PoolShared> shared) {
     task::Header* job = nullptr;
     {
       core::MutexLock lock(&shared->mu);
-      const auto idle_since = std::chrono::steady_clock::now();
+      // Saturating (a keep_alive of hours::max() is "forever", not an
+      // overflow into the past).
+      const auto idle_until = core::deadline_after(shared->config.keep_alive);
       while (shared->queue.empty() && !shared->shutdown) {
-        if (std::chrono::steady_clock::now() - idle_since >=
-            shared->config.keep_alive) {
-          break;
-        }
+        if (std::chrono::steady_clock::now() >= idle_until) break;
         ++shared->num_idle;
-        lock.wait_for(shared->cv, shared->config.keep_alive);
+        lock.wait_until(shared->cv, idle_until);
         --shared->num_idle;
       }
       if (shared->queue.empty()) {
@@ -95,10 +96,10 @@ BlockingPool::BlockingPool(BlockingPoolConfig config)
     : shared_(make_arc<blocking_internal::PoolShared>(std::move(config))) {}
 
 BlockingPool::~BlockingPool() {
-  if (!shut_down_) shutdown(std::chrono::nanoseconds(-1));
+  if (!shut_down_) shutdown(std::chrono::steady_clock::time_point::max());
 }
 
-bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
+bool BlockingPool::shutdown(std::chrono::steady_clock::time_point deadline) {
   shut_down_ = true;
   std::deque<task::Header*> not_started;
   {
@@ -112,24 +113,17 @@ bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
   shared_->owned.close_and_shutdown_all();
   for (task::Header* job : not_started) task::Notified::from_raw(job).reset();
 
-  const bool forever = timeout.count() < 0;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool all_exited = true;
   std::function<void()> on_start;
   std::function<void()> on_stop;
   {
     core::MutexLock lock(&shared_->mu);
     while (shared_->num_threads > 0) {
-      if (forever) {
-        lock.wait(shared_->exited);
-        continue;
-      }
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) {
+      if (std::chrono::steady_clock::now() >= deadline) {
         all_exited = false;
         break;
       }
-      lock.wait_for(shared_->exited, deadline - now);
+      lock.wait_until(shared_->exited, deadline);
     }
     // No thread starts after shutdown, and running ones hold their own
     // copies: drop ours (outside the lock) to break the Handle cycle.
