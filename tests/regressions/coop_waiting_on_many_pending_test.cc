@@ -75,7 +75,7 @@ int PollsWhileWaiting(const core::Atomic<int>& polls) {
 }
 
 TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingJoinHandlesPollTheWaiterOnce) {
-  Watchdog dog("waiter on 200 pending JoinHandles", seconds(60));
+  Watchdog dog("waiter on 200 pending JoinHandles", seconds(20));
   Runtime rt = Runtime::Builder().worker_threads(1).build();
   dog.describe_with(
       [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
@@ -99,7 +99,7 @@ TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingJoinHandlesPollTheWaiterOnce
 }
 
 TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingReceiversPollTheWaiterOnce) {
-  Watchdog dog("waiter on 200 pending oneshot receivers", seconds(60));
+  Watchdog dog("waiter on 200 pending oneshot receivers", seconds(20));
   Runtime rt = Runtime::Builder().worker_threads(1).build();
   dog.describe_with(
       [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });

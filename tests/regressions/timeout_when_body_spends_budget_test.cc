@@ -60,7 +60,7 @@ class TimeoutWhenBodySpendsBudgetTest : public ::testing::Test {
 };
 
 TEST_F(TimeoutWhenBodySpendsBudgetTest, SleepZeroLoopTimesOutOnAWorker) {
-  Watchdog dog("timeout(1ms, sleep(0ms) loop) on a worker", seconds(60));
+  Watchdog dog("timeout(1ms, sleep(0ms) loop) on a worker", seconds(20));
   JoinHandle<absl::Status> handle =
       rt_.spawn(timeout(milliseconds(1), SleepZeroForever()));
   EXPECT_EQ(rt_.block_on(std::move(handle)).code(),
@@ -68,7 +68,7 @@ TEST_F(TimeoutWhenBodySpendsBudgetTest, SleepZeroLoopTimesOutOnAWorker) {
 }
 
 TEST_F(TimeoutWhenBodySpendsBudgetTest, AlwaysReadyLoopTimesOutOnAWorker) {
-  Watchdog dog("timeout(1ms, always-ready loop) on a worker", seconds(60));
+  Watchdog dog("timeout(1ms, always-ready loop) on a worker", seconds(20));
   JoinHandle<absl::Status> handle =
       rt_.spawn(timeout(milliseconds(1), AlwaysReadyForever()));
   EXPECT_EQ(rt_.block_on(std::move(handle)).code(),
@@ -76,13 +76,13 @@ TEST_F(TimeoutWhenBodySpendsBudgetTest, AlwaysReadyLoopTimesOutOnAWorker) {
 }
 
 TEST_F(TimeoutWhenBodySpendsBudgetTest, SleepZeroLoopTimesOutUnderBlockOn) {
-  Watchdog dog("timeout(1ms, sleep(0ms) loop) under block_on", seconds(60));
+  Watchdog dog("timeout(1ms, sleep(0ms) loop) under block_on", seconds(20));
   EXPECT_EQ(rt_.block_on(timeout(milliseconds(1), SleepZeroForever())).code(),
             absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST_F(TimeoutWhenBodySpendsBudgetTest, AlwaysReadyLoopTimesOutUnderBlockOn) {
-  Watchdog dog("timeout(1ms, always-ready loop) under block_on", seconds(60));
+  Watchdog dog("timeout(1ms, always-ready loop) under block_on", seconds(20));
   EXPECT_EQ(
       rt_.block_on(timeout(milliseconds(1), AlwaysReadyForever())).code(),
       absl::StatusCode::kDeadlineExceeded);
@@ -90,7 +90,7 @@ TEST_F(TimeoutWhenBodySpendsBudgetTest, AlwaysReadyLoopTimesOutUnderBlockOn) {
 
 // select(work, sleep(d)) is a hand-written timeout: the sleep must win.
 TEST_F(TimeoutWhenBodySpendsBudgetTest, SelectAgainstASleepLetsTheSleepWin) {
-  Watchdog dog("select(always-ready loop, sleep(1ms))", seconds(60));
+  Watchdog dog("select(always-ready loop, sleep(1ms))", seconds(20));
   auto raced = rt_.spawn(select(AlwaysReadyForever(), sleep(milliseconds(1))));
   EXPECT_EQ(rt_.block_on(std::move(raced)).index(), 1u);
   EXPECT_EQ(
