@@ -25,8 +25,7 @@ Interval::Clock::time_point Interval::next_after_missed(
       return core::saturating_add(now, period_);
     case MissedTickBehavior::kSkip: {
       // How far into the current period `now` is: in [0, period).
-      const Clock::duration into =
-          core::saturating_sub(now, due) % period_;
+      const Clock::duration into = core::saturating_sub(now, due) % period_;
       return core::saturating_add(now, period_ - into);
     }
   }

@@ -74,9 +74,8 @@ std::optional<std::chrono::nanoseconds> TimerQueue::park_timeout(
   sleeping_until_ = *next;
   // *next <= kTickLimit ms: as nanoseconds that can pass the clock's range.
   const Clock::time_point wake_at = core::saturating_add(
-      origin_,
-      std::chrono::milliseconds(static_cast<std::int64_t>(
-          std::min<std::uint64_t>(*next, kTickLimit))));
+      origin_, std::chrono::milliseconds(static_cast<std::int64_t>(
+                   std::min<std::uint64_t>(*next, kTickLimit))));
   if (core::is_never(wake_at)) return std::nullopt;  // sleep without limit
   if (wake_at <= now) return std::chrono::nanoseconds(0);
   return wake_at - now;

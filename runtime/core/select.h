@@ -8,12 +8,14 @@
 // std::monostate). Each poll polls the first future, then the second, each
 // with this poll's Context, so both have registered the current waker
 // whenever select answers Pending. When both are ready in the same poll the
-// first wins. Coop budget (coop.h rule 2): the first future is polled with
-// one unit held in Reserve, so a first future that spends the budget (a loop
-// over always-ready leaves) still leaves the second one a unit to notice it
-// is ready — select(work, sleep(1ms)) is a timeout and must fire. The loser is not polled again and is destroyed with the
+// first wins. The loser is not polled again and is destroyed with the
 // Select: use it only with futures that lose nothing when dropped before
 // completion (a pending read, accept, sleep or channel receive is fine).
+//
+// Coop budget (coop.h rule 2): the first future is polled with one unit
+// held in Reserve, so a first future that spends the budget (a loop over
+// always-ready leaves) still leaves the second one a unit to notice that it
+// is ready: select(work, sleep(1ms)) is a timeout, and must fire.
 //
 // Ownership: the Select owns both futures. Threads: one poller at a time.
 

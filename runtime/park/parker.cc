@@ -11,7 +11,9 @@ bool Parker::try_consume_notification() {
       expected, kEmpty, std::memory_order_acquire, std::memory_order_relaxed);
 }
 
-void Parker::park() { park_until(std::chrono::steady_clock::time_point::max()); }
+void Parker::park() {
+  park_until(std::chrono::steady_clock::time_point::max());
+}
 
 bool Parker::park_until(std::chrono::steady_clock::time_point deadline) {
   if (try_consume_notification()) return true;
@@ -28,9 +30,9 @@ bool Parker::park_until(std::chrono::steady_clock::time_point deadline) {
   while (true) {
     // Saturating: a deadline centuries away must not wrap to the past.
     const auto remaining =
-        forever ? std::chrono::nanoseconds(-1)
-                : core::saturating_sub(deadline,
-                                       std::chrono::steady_clock::now());
+        forever
+            ? std::chrono::nanoseconds(-1)
+            : core::saturating_sub(deadline, std::chrono::steady_clock::now());
     if (!forever && remaining.count() <= 0) {
       // Time is up: withdraw the announcement unless an unpark beat us.
       std::uint32_t parked = kParked;

@@ -84,8 +84,7 @@ TEST(SaturatingAddTest, SaturatesAtNeverAndAtTheBeginningOfTime) {
   EXPECT_EQ(saturating_add(TimePoint::min(), -1ns), TimePoint::min());
   EXPECT_EQ(saturating_add(now, 5ms), now + 5ms);
   EXPECT_EQ(saturating_add(now, -5ms), now - 5ms);
-  EXPECT_EQ(saturating_add(TimePoint::max(), -1ns),
-            TimePoint::max() - 1ns);
+  EXPECT_EQ(saturating_add(TimePoint::max(), -1ns), TimePoint::max() - 1ns);
 }
 
 TEST(SaturatingSubTest, SaturatesBothWays) {

@@ -74,7 +74,8 @@ int PollsWhileWaiting(const core::Atomic<int>& polls) {
   return polls.load(std::memory_order_relaxed);
 }
 
-TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingJoinHandlesPollTheWaiterOnce) {
+TEST(CoopWaitingOnManyPendingTest,
+     TwoHundredPendingJoinHandlesPollTheWaiterOnce) {
   Watchdog dog("waiter on 200 pending JoinHandles", seconds(20));
   Runtime rt = Runtime::Builder().worker_threads(1).build();
   dog.describe_with(
@@ -94,11 +95,13 @@ TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingJoinHandlesPollTheWaiterOnce
   EXPECT_EQ(rt.block_on(std::move(waiter)), kWaitedOn);
   // After the release: at most one poll per completion (wakes coalesce),
   // plus budget yields (each gives 128 completions), plus the first poll.
-  EXPECT_LE(polls.load(std::memory_order_relaxed),
-            static_cast<int>(1 + kWaitedOn + kWaitedOn / coop::kPollBudget + 1));
+  EXPECT_LE(
+      polls.load(std::memory_order_relaxed),
+      static_cast<int>(1 + kWaitedOn + kWaitedOn / coop::kPollBudget + 1));
 }
 
-TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingReceiversPollTheWaiterOnce) {
+TEST(CoopWaitingOnManyPendingTest,
+     TwoHundredPendingReceiversPollTheWaiterOnce) {
   Watchdog dog("waiter on 200 pending oneshot receivers", seconds(20));
   Runtime rt = Runtime::Builder().worker_threads(1).build();
   dog.describe_with(
@@ -120,8 +123,9 @@ TEST(CoopWaitingOnManyPendingTest, TwoHundredPendingReceiversPollTheWaiterOnce) 
     EXPECT_FALSE(std::move(senders[i]).send(static_cast<int>(i)).has_value());
   }
   EXPECT_EQ(rt.block_on(std::move(waiter)), kWaitedOn);
-  EXPECT_LE(polls.load(std::memory_order_relaxed),
-            static_cast<int>(1 + kWaitedOn + kWaitedOn / coop::kPollBudget + 1));
+  EXPECT_LE(
+      polls.load(std::memory_order_relaxed),
+      static_cast<int>(1 + kWaitedOn + kWaitedOn / coop::kPollBudget + 1));
 }
 
 }  // namespace

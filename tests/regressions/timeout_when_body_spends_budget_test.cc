@@ -83,9 +83,8 @@ TEST_F(TimeoutWhenBodySpendsBudgetTest, SleepZeroLoopTimesOutUnderBlockOn) {
 
 TEST_F(TimeoutWhenBodySpendsBudgetTest, AlwaysReadyLoopTimesOutUnderBlockOn) {
   Watchdog dog("timeout(1ms, always-ready loop) under block_on", seconds(20));
-  EXPECT_EQ(
-      rt_.block_on(timeout(milliseconds(1), AlwaysReadyForever())).code(),
-      absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(rt_.block_on(timeout(milliseconds(1), AlwaysReadyForever())).code(),
+            absl::StatusCode::kDeadlineExceeded);
 }
 
 // select(work, sleep(d)) is a hand-written timeout: the sleep must win.
