@@ -36,7 +36,6 @@
 #include "reactor/reactor_error.h"
 #include "reactor/ready.h"
 #include "reactor/scheduled_io.h"
-#include "runtime/core/coop.h"
 #include "reactor/sys/error.h"
 #include "runtime/core/context.h"
 #include "runtime/core/coop.h"
@@ -77,16 +76,17 @@ class IoSource {
   Poll<absl::StatusOr<std::size_t>> poll_io(Context& cx, Direction direction,
                                             std::string_view what, Op&& op) {
     // Coop budget (runtime/core/coop.h): a task that always finds its socket
-    // ready still yields its worker now and then.
-    // A Pending answer gives the unit back (coop rule 1); every other
-    // answer, an error included, is progress.
+    // ready still yields its worker now and then. Only an answer other than
+    // Pending is progress (coop rule 1): a readiness that turns out stale
+    // (the op would block, e.g. another task accepted the connection) loops
+    // back and may end Pending, and then the unit goes back.
     auto coop = coop::poll_proceed(cx);
     if (!coop) return Pending;
     while (true) {
       Poll<ReadyEvent> ready = io_->poll_ready(cx, direction);
       if (ready.is_pending()) return Pending;
-      coop->made_progress();
       if (ready.value().is_shutdown) {
+        coop->made_progress();
         return absl::StatusOr<std::size_t>(reactor_shutdown_status());
       }
       const sys::SysResult result = op();
@@ -94,6 +94,7 @@ class IoSource {
         io_->clear_readiness(ready.value());
         continue;
       }
+      coop->made_progress();
       if (!result.ok()) {
         return absl::StatusOr<std::size_t>(
             sys::errno_status(result.error, what));

@@ -2,10 +2,11 @@
 //
 //   int n = magpie::block_on(fetch_count());
 //
-// The calling thread polls the future, and between polls sleeps on a Parker
-// until the future's waker is woken (from any thread). A wake that lands
-// before the thread goes to sleep is kept (see park::Parker), so it is
-// never lost. Exceptions thrown by the future propagate to the caller.
+// The calling thread polls the future, and between polls sleeps on its own
+// Parker until the future's waker is woken (from any thread). A wake that
+// lands before the thread goes to sleep is kept (see park::Parker), so it is
+// never lost. Exceptions thrown by the future propagate to the caller. Each
+// poll has a coop budget (runtime/core/coop.h rule 3).
 //
 // Nesting: a future polled by block_on may itself call block_on (directly,
 // or through Runtime::block_on). Each call that is active on a thread parks
@@ -36,6 +37,7 @@
 
 #include "runtime/core/arc.h"
 #include "runtime/core/context.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 #include "runtime/park/parker.h"
 
@@ -83,7 +85,13 @@ FutureOutput<F> run(F& future) {
   Waker waker = scope.waker();
   Context cx(waker);
   while (true) {
-    auto poll = future.poll(cx);
+    auto poll = [&] {
+      // Each poll gets a coop budget, as a worker's task poll does (coop
+      // rule 3): a leaf that finds it spent wakes us, so we poll again at
+      // once, and a timeout around a busy future is still checked.
+      coop::BudgetScope budget;
+      return future.poll(cx);
+    }();
     if (poll.is_ready()) {
       if constexpr (std::is_void_v<FutureOutput<F>>) {
         return;

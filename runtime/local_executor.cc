@@ -1,6 +1,7 @@
 #include "runtime/local_executor.h"
 
 #include <limits>
+#include "runtime/core/coop.h"
 
 namespace magpie {
 namespace local_executor_internal {
@@ -38,7 +39,11 @@ std::size_t LocalExecutor::run_tasks(std::size_t max_polls) {
       next = shared_->queue.front();
       shared_->queue.pop_front();
     }
-    task::Notified::from_raw(next).run();
+    {
+      // Each task poll gets a coop budget, as on a worker (coop rule 3).
+      coop::BudgetScope budget;
+      task::Notified::from_raw(next).run();
+    }
     ++polls;
   }
   return polls;

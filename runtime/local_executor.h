@@ -34,6 +34,7 @@
 #include "runtime/block_on.h"
 #include "runtime/core/arc.h"
 #include "runtime/core/atomic.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 #include "runtime/core/mutex.h"
 #include "runtime/park/parker.h"
@@ -139,7 +140,10 @@ class LocalExecutor {
     Context cx(waker);
     while (true) {
       if (main->take()) {
-        auto poll = owned.poll(cx);
+        auto poll = [&] {
+          coop::BudgetScope budget;  // coop rule 3, as in run_until_stalled()
+          return owned.poll(cx);
+        }();
         if (poll.is_ready()) {
           if constexpr (std::is_void_v<FutureOutput<std::remove_cvref_t<F>>>) {
             return;

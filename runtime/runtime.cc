@@ -198,9 +198,15 @@ void Runtime::check_not_on_worker(const char* what) const {
   }
 }
 
-void Runtime::shutdown() { shutdown_timeout(std::chrono::nanoseconds(-1)); }
+void Runtime::shutdown() {
+  shutdown_until(std::chrono::steady_clock::time_point::max());
+}
 
 bool Runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
+  return shutdown_until(core::deadline_after(timeout));
+}
+
+bool Runtime::shutdown_until(std::chrono::steady_clock::time_point deadline) {
   if (shut_down_) return true;
   check_not_on_worker("shutdown");
   shut_down_ = true;
@@ -214,7 +220,7 @@ bool Runtime::shutdown_timeout(std::chrono::nanoseconds timeout) {
     // (and gets a cancelled handle) or deregister a socket.
     Handle::EnterGuard guard(handle_);
     shared.scheduler->finish_shutdown();
-    blocking_done = shared.blocking->shutdown(timeout);
+    blocking_done = shared.blocking->shutdown(deadline);
   }
   // Last: the futures dropped above may have deregistered sockets.
   if (shared.reactor.has_value()) shared.reactor->shutdown();

@@ -55,6 +55,7 @@
 #include "runtime/block_on.h"
 #include "runtime/core/arc.h"
 #include "runtime/core/future.h"
+#include "runtime/core/saturating_time.h"
 #include "runtime/scheduler/blocking_pool.h"
 #include "runtime/scheduler/metrics.h"
 #include "runtime/scheduler/worker.h"
@@ -186,7 +187,14 @@ class Runtime {
     Builder& event_interval(std::uint32_t ticks);
     // Cap on blocking-pool threads, and how long an idle one lingers.
     Builder& max_blocking_threads(std::size_t n);
+    // Any duration: one too long for milliseconds saturates ("forever");
+    // zero or negative lets an idle thread exit at once.
     Builder& thread_keep_alive(std::chrono::milliseconds keep_alive);
+    template <class Rep, class Period>
+    Builder& thread_keep_alive(std::chrono::duration<Rep, Period> keep_alive) {
+      return thread_keep_alive(
+          core::saturating_ceil<std::chrono::milliseconds>(keep_alive));
+    }
     // The reactor: sockets (enable_io) and timers (enable_time), both on by
     // default. One reactor thread drives both, and starts if either is on;
     // with both off there is none, and I/O and timer futures fail with a
@@ -243,8 +251,13 @@ class Runtime {
   // limit. Idempotent.
   void shutdown();
   // As shutdown(), waiting at most `timeout` for blocking jobs. True if they
-  // all finished in time.
+  // all finished in time. Any duration: hours::max() waits without limit
+  // (it saturates, core/saturating_time.h); zero or negative does not wait.
   bool shutdown_timeout(std::chrono::nanoseconds timeout);
+  template <class Rep, class Period>
+  bool shutdown_timeout(std::chrono::duration<Rep, Period> timeout) {
+    return shutdown_until(core::deadline_after(timeout));
+  }
 
   const Handle& handle() const { return handle_; }
   RuntimeMetrics metrics() const { return handle_.metrics(); }
@@ -256,6 +269,8 @@ class Runtime {
  private:
   explicit Runtime(const Builder& builder);
   void check_not_on_worker(const char* what) const;
+  // shutdown() and shutdown_timeout(): time_point::max() waits without limit.
+  bool shutdown_until(std::chrono::steady_clock::time_point deadline);
 
   Handle handle_;
   std::vector<std::thread> workers_;

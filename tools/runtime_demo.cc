@@ -75,7 +75,9 @@ template <class RoundFn>
 Result RunFor(const char* name, double seconds, RoundFn round) {
   Result result{name};
   const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(seconds);
+  // --seconds is a user's value: saturating (core/saturating_time.h).
+  const auto deadline = magpie::core::saturating_add(
+      start, std::chrono::duration<double>(seconds));
   while (Clock::now() < deadline) result.tasks += round();
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return result;

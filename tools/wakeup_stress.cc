@@ -25,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "runtime/core/saturating_time.h"
 #include "runtime/runtime.h"
 #include "runtime/testing/lost_wakeup.h"
 #include "runtime/testing/watchdog.h"
@@ -93,8 +94,9 @@ int main(int argc, char** argv) {
   const auto run_timeout =
       std::chrono::seconds(absl::GetFlag(FLAGS_run_timeout));
   const auto start = std::chrono::steady_clock::now();
-  const auto stop_at =
-      start + std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds));
+  // Flags are a user's values: saturating (core/saturating_time.h).
+  const auto stop_at = magpie::core::saturating_add(
+      start, std::chrono::duration<double>(absl::GetFlag(FLAGS_seconds)));
   std::printf("wakeup_stress: %zu scenario(s), workers %s, first seed %llu\n",
               scenarios.size(), absl::GetFlag(FLAGS_workers).c_str(),
               static_cast<unsigned long long>(seed));
@@ -121,7 +123,7 @@ int main(int argc, char** argv) {
           absl::StrCat("suspected lost wakeup: ", std::string(scenario.name),
                        " with ", workers, " workers, seed ", run_seed,
                        ". Replay: ", replay),
-          std::chrono::duration_cast<std::chrono::milliseconds>(run_timeout));
+          run_timeout);
       magpie::Runtime rt =
           magpie::Runtime::Builder().worker_threads(workers).build();
       dog.describe_with(

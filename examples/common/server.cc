@@ -123,7 +123,8 @@ magpie::Task<void> accept_loop(TcpListener listener,
 
 magpie::Task<bool> wait_for_connections(
     std::shared_ptr<ServerCounters> counters, std::chrono::milliseconds grace) {
-  const auto deadline = std::chrono::steady_clock::now() + grace;
+  // Saturating: a grace of milliseconds::max() waits without limit.
+  const auto deadline = magpie::deadline_after(grace);
   // ORDERING: acquire pairs with the release decrement in run_counted().
   while (counters->active.load(std::memory_order_acquire) > 0) {
     if (std::chrono::steady_clock::now() >= deadline) co_return false;

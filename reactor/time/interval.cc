@@ -1,6 +1,6 @@
 #include "reactor/time/interval.h"
 
-#include <cassert>
+#include <stdexcept>
 
 #include "reactor/reactor_error.h"
 
@@ -8,21 +8,28 @@ namespace magpie {
 
 Interval::Interval(Clock::time_point start, Clock::duration period,
                    MissedTickBehavior behavior)
-    : sleep_(start), period_(period), behavior_(behavior) {
-  assert(period > Clock::duration::zero());
+    : sleep_(start), period_(checked_period(period)), behavior_(behavior) {}
+
+void Interval::throw_non_positive_period() {
+  throw std::invalid_argument("magpie::Interval: period must be > 0");
 }
 
+// Every instant below is a user's start or period plus more time: each sum
+// saturates at time_point::max() ("never"; core/saturating_time.h).
 Interval::Clock::time_point Interval::next_after_missed(
     Clock::time_point due, Clock::time_point now) const {
   switch (behavior_) {
     case MissedTickBehavior::kBurst:
-      return due + period_;
+      return core::saturating_add(due, period_);
     case MissedTickBehavior::kDelay:
-      return now + period_;
-    case MissedTickBehavior::kSkip:
-      return now + period_ - (now - due) % period_;
+      return core::saturating_add(now, period_);
+    case MissedTickBehavior::kSkip: {
+      // How far into the current period `now` is: in [0, period).
+      const Clock::duration into = core::saturating_sub(now, due) % period_;
+      return core::saturating_add(now, period_ - into);
+    }
   }
-  return due + period_;
+  return core::saturating_add(due, period_);
 }
 
 Poll<Interval::Clock::time_point> Interval::poll_tick(Context& cx) {
@@ -31,22 +38,14 @@ Poll<Interval::Clock::time_point> Interval::poll_tick(Context& cx) {
   if (!fired.value().ok()) throw reactor::ReactorError(fired.value());
   const Clock::time_point due = sleep_.deadline();
   const Clock::time_point now = Clock::now();
-  const Clock::time_point next = now > due + kMissedTolerance
-                                     ? next_after_missed(due, now)
-                                     : due + period_;
+  const Clock::time_point next =
+      now > core::saturating_add(due, kMissedTolerance)
+          ? next_after_missed(due, now)
+          : core::saturating_add(due, period_);
   sleep_.reset(next);
   return due;
 }
 
-void Interval::reset() { sleep_.reset(Clock::now() + period_); }
-
-Interval interval(Interval::Clock::duration period) {
-  return Interval(Interval::Clock::now(), period);
-}
-
-Interval interval_at(Interval::Clock::time_point start,
-                     Interval::Clock::duration period) {
-  return Interval(start, period);
-}
+void Interval::reset() { sleep_.reset(core::deadline_after(period_)); }
 
 }  // namespace magpie

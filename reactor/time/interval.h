@@ -21,6 +21,11 @@
 //
 // A tick seen within 5 ms of its instant always schedules T + period.
 //
+// Periods: any duration; one too long for the clock saturates, and every
+// next-tick instant saturates at time_point::max() ("never"), so
+// interval(hours::max()) ticks once, at once, and then never again
+// (core/saturating_time.h). A period <= 0 throws std::invalid_argument.
+//
 // Errors: as Sleep (tick() throws reactor::ReactorError with no reactor or
 // after shutdown). Ownership and threads: as Sleep — movable until the
 // first tick is polled, one poller at a time, any thread.
@@ -33,6 +38,7 @@
 #include "reactor/time/sleep.h"
 #include "runtime/core/context.h"
 #include "runtime/core/poll.h"
+#include "runtime/core/saturating_time.h"
 
 namespace magpie {
 
@@ -55,9 +61,14 @@ class Interval {
     Interval* interval_;
   };
 
-  // Ticks at start, start + period, ... Precondition: period > 0.
+  // Ticks at start, start + period, ... Throws std::invalid_argument unless
+  // period > 0.
   Interval(Clock::time_point start, Clock::duration period,
            MissedTickBehavior behavior = MissedTickBehavior::kBurst);
+  template <class Rep, class Period>
+  Interval(Clock::time_point start, std::chrono::duration<Rep, Period> period,
+           MissedTickBehavior behavior = MissedTickBehavior::kBurst)
+      : Interval(start, checked_period(period), behavior) {}
 
   Tick tick() { return Tick(*this); }
 
@@ -77,6 +88,17 @@ class Interval {
   // How late a tick may be seen before it counts as missed.
   static constexpr auto kMissedTolerance = std::chrono::milliseconds(5);
 
+  // `period` in the clock's unit, saturating; throws unless it is > 0.
+  template <class Rep, class Period>
+  static Clock::duration checked_period(
+      std::chrono::duration<Rep, Period> period) {
+    if (!(period > std::chrono::duration<Rep, Period>::zero())) {
+      throw_non_positive_period();
+    }
+    return core::saturating_ceil<Clock::duration>(period);
+  }
+  [[noreturn]] static void throw_non_positive_period();
+
   Clock::time_point next_after_missed(Clock::time_point due,
                                       Clock::time_point now) const;
 
@@ -86,11 +108,20 @@ class Interval {
 };
 
 // An Interval whose first tick is now.
-Interval interval(Interval::Clock::duration period);
+template <class Rep, class Period>
+Interval interval(std::chrono::duration<Rep, Period> period) {
+  return Interval(Interval::Clock::now(), period);
+}
 
-// An Interval whose first tick is `start`.
-Interval interval_at(Interval::Clock::time_point start,
-                     Interval::Clock::duration period);
+// An Interval whose first tick is `start` (a time_point of a coarser
+// duration saturates, as in sleep_until).
+template <class Duration, class Rep, class Period>
+Interval interval_at(std::chrono::time_point<Interval::Clock, Duration> start,
+                     std::chrono::duration<Rep, Period> period) {
+  return Interval(
+      core::saturating_time_point_cast<Interval::Clock::duration>(start),
+      period);
+}
 
 }  // namespace magpie
 

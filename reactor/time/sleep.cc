@@ -1,10 +1,9 @@
 #include "reactor/time/sleep.h"
 
-#include "runtime/core/coop.h"
-
 #include <cassert>
 
 #include "reactor/reactor_error.h"
+#include "runtime/core/coop.h"
 
 namespace magpie {
 

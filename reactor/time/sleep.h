@@ -34,6 +34,7 @@
 #include "reactor/timer/entry.h"
 #include "runtime/core/context.h"
 #include "runtime/core/poll.h"
+#include "runtime/core/saturating_time.h"
 
 namespace magpie {
 
@@ -79,26 +80,26 @@ class Sleep {
   reactor::timer::TimerEntry entry_;
 };
 
-// A deadline `duration` from now, saturating at time_point::max().
-template <class Rep, class Period>
-Sleep::Clock::time_point deadline_after(
-    std::chrono::duration<Rep, Period> duration) {
-  const Sleep::Clock::time_point now = Sleep::Clock::now();
-  const auto room = Sleep::Clock::time_point::max() - now;
-  if (duration > room) return Sleep::Clock::time_point::max();
-  if (duration.count() <= 0) return now;
-  return now + std::chrono::ceil<Sleep::Clock::duration>(duration);
-}
+// A deadline `duration` from now: any duration (integral or floating),
+// saturating at time_point::max() ("never"); zero, negative or NaN is now.
+// The one helper for this is core::deadline_after (runtime/core/
+// saturating_time.h, which lists the rules).
+using core::deadline_after;
 
-// A future that completes `duration` from now.
+// A future that completes `duration` from now; sleep(hours::max()) never
+// completes.
 template <class Rep, class Period>
 Sleep sleep(std::chrono::duration<Rep, Period> duration) {
   return Sleep(deadline_after(duration));
 }
 
-// A future that completes at `deadline` (at once if it has passed).
-inline Sleep sleep_until(Sleep::Clock::time_point deadline) {
-  return Sleep(deadline);
+// A future that completes at `deadline` (at once if it has passed). A
+// time_point of a coarser duration saturates instead of overflowing when
+// converted to the clock's nanoseconds.
+template <class Duration>
+Sleep sleep_until(std::chrono::time_point<Sleep::Clock, Duration> deadline) {
+  return Sleep(
+      core::saturating_time_point_cast<Sleep::Clock::duration>(deadline));
 }
 
 }  // namespace magpie

@@ -101,7 +101,8 @@ class Timeout {
   Sleep sleep_;
 };
 
-// `future` with a deadline `duration` from now.
+// `future` with a deadline `duration` from now; any duration, saturating
+// (timeout(seconds::max(), f) never times out).
 template <class Rep, class Period, class F>
 requires Future<std::remove_cvref_t<F>>
 auto timeout(std::chrono::duration<Rep, Period> duration, F&& future) {
@@ -109,12 +110,15 @@ auto timeout(std::chrono::duration<Rep, Period> duration, F&& future) {
       std::forward<F>(future), deadline_after(duration));
 }
 
-// `future` with an absolute deadline.
-template <class F>
+// `future` with an absolute deadline (a time_point of a coarser duration
+// saturates, as in sleep_until).
+template <class Duration, class F>
 requires Future<std::remove_cvref_t<F>>
-auto timeout_at(Sleep::Clock::time_point deadline, F&& future) {
+auto timeout_at(std::chrono::time_point<Sleep::Clock, Duration> deadline,
+                F&& future) {
   return Timeout<std::remove_cvref_t<F>, core::kTemporaryFutureArgument<F>>(
-      std::forward<F>(future), deadline);
+      std::forward<F>(future),
+      core::saturating_time_point_cast<Sleep::Clock::duration>(deadline));
 }
 
 }  // namespace magpie

@@ -1,7 +1,10 @@
 #include "reactor/timer/timer_queue.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
+
+#include "runtime/core/saturating_time.h"
 
 namespace magpie::reactor::timer {
 namespace {
@@ -12,10 +15,14 @@ constexpr std::uint64_t kTickLimit = std::uint64_t{1} << 62;
 
 }  // namespace
 
+// Deadlines are users' values (time_point::max() for "never", min() for
+// "long ago"): the differences and sums below saturate
+// (core/saturating_time.h) instead of overflowing.
 std::uint64_t TimerQueue::deadline_tick(Clock::time_point deadline) const {
   if (deadline <= origin_) return 0;
-  const auto ms =
-      std::chrono::ceil<std::chrono::milliseconds>(deadline - origin_).count();
+  const auto ms = core::saturating_ceil<std::chrono::milliseconds>(
+                      core::saturating_sub(deadline, origin_))
+                      .count();
   return static_cast<std::uint64_t>(ms) > kTickLimit
              ? kTickLimit
              : static_cast<std::uint64_t>(ms);
@@ -24,7 +31,9 @@ std::uint64_t TimerQueue::deadline_tick(Clock::time_point deadline) const {
 std::uint64_t TimerQueue::now_tick(Clock::time_point now) const {
   if (now <= origin_) return 0;
   return static_cast<std::uint64_t>(
-      std::chrono::floor<std::chrono::milliseconds>(now - origin_).count());
+      std::chrono::floor<std::chrono::milliseconds>(
+          core::saturating_sub(now, origin_))
+          .count());
 }
 
 TimerQueue::InsertResult TimerQueue::insert(TimerEntry* entry,
@@ -63,7 +72,11 @@ std::optional<std::chrono::nanoseconds> TimerQueue::park_timeout(
     return std::nullopt;
   }
   sleeping_until_ = *next;
-  const Clock::time_point wake_at = origin_ + std::chrono::milliseconds(*next);
+  // *next <= kTickLimit ms: as nanoseconds that can pass the clock's range.
+  const Clock::time_point wake_at = core::saturating_add(
+      origin_, std::chrono::milliseconds(static_cast<std::int64_t>(
+                   std::min<std::uint64_t>(*next, kTickLimit))));
+  if (core::is_never(wake_at)) return std::nullopt;  // sleep without limit
   if (wake_at <= now) return std::chrono::nanoseconds(0);
   return wake_at - now;
 }

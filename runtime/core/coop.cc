@@ -18,6 +18,16 @@ Unconstrained::Unconstrained() : saved_(budget) { budget = kUnconstrained; }
 
 Unconstrained::~Unconstrained() { budget = saved_; }
 
+Reserve::Reserve(int units) : held_(0) {
+  if (budget == kUnconstrained) return;
+  held_ = units < budget ? units : budget;
+  budget -= held_;
+}
+
+Reserve::~Reserve() {
+  if (budget != kUnconstrained) budget += held_;
+}
+
 void RestoreOnPending::give_back() noexcept {
   // A guard is destroyed inside the poll (and so the BudgetScope) that made
   // it, so the budget is constrained exactly when it was taken.

@@ -26,11 +26,19 @@
 //  2. A deadline is checked whatever the budget says: timers that bound
 //     other work (magpie::timeout) poll their clock inside an Unconstrained
 //     scope, so a budget spent by the inner future cannot hide a deadline.
-//  3. Outside a budgeted poll (block_on, plain threads) the budget is
+//     A combinator that races futures (magpie::select) keeps a unit in
+//     Reserve for each later branch while it polls an earlier one, so a
+//     first branch that spends the budget cannot starve a second one (a
+//     hand-written timeout: select(work, sleep(d))).
+//  3. Every executor budgets each poll of a task or a top-level future: the
+//     runtime's workers, block_on and LocalExecutor (as Tokio's block_on
+//     does). Without it a future that loops on always-ready leaves under
+//     block_on would never answer Pending, and a timeout around it would
+//     never be checked. Outside any poll (plain threads) the budget is
 //     unconstrained: poll_proceed always succeeds and restores nothing.
 //
-// Threads: the budget is per thread. BudgetScope, Unconstrained and
-// RestoreOnPending are used by the thread that polls, during one poll, and
+// Threads: the budget is per thread. BudgetScope, Unconstrained, Reserve
+// and RestoreOnPending are used by the thread that polls, during one poll, and
 // never cross threads.
 
 #ifndef MAGPIE_RUNTIME_CORE_COOP_H_
@@ -71,6 +79,21 @@ class Unconstrained {
 
  private:
   int saved_;
+};
+
+// Holds back `units` of the budget for a region of one poll (coop rule 2):
+// what is polled inside sees that much less, and the units are there again
+// for whatever is polled after the region. Holds back what is left if that
+// is less; nothing when unconstrained.
+class Reserve {
+ public:
+  explicit Reserve(int units = 1);
+  ~Reserve();
+  Reserve(const Reserve&) = delete;
+  Reserve& operator=(const Reserve&) = delete;
+
+ private:
+  int held_;
 };
 
 // One unit of budget taken by a leaf's poll. Unless made_progress() is

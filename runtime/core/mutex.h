@@ -8,10 +8,12 @@
 #ifndef MAGPIE_RUNTIME_CORE_MUTEX_H_
 #define MAGPIE_RUNTIME_CORE_MUTEX_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "runtime/core/saturating_time.h"
 
 namespace magpie::core {
 
@@ -45,10 +47,24 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
     cv.wait(lock);
     lock.release();
   }
-  template <class Duration>
-  void wait_for(std::condition_variable& cv, Duration timeout) {
+  // Waits at most `timeout` (any duration: it saturates, time rule 1 of
+  // saturating_time.h; <= 0 returns at once). May wake early: callers loop.
+  template <class Rep, class Period>
+  void wait_for(std::condition_variable& cv,
+                std::chrono::duration<Rep, Period> timeout) {
+    wait_until(cv, deadline_after(timeout));
+  }
+  // Waits until `deadline`; time_point::max() waits without a limit.
+  void wait_until(std::condition_variable& cv,
+                  std::chrono::steady_clock::time_point deadline) {
     std::unique_lock<std::mutex> lock(mu_->native(), std::adopt_lock);
-    cv.wait_for(lock, timeout);
+    // condition_variable::wait_until would convert time_point::max() to a
+    // clock it may add to; "never" is simply a wait without a deadline.
+    if (is_never(deadline)) {
+      cv.wait(lock);
+    } else {
+      cv.wait_until(lock, deadline);
+    }
     lock.release();
   }
 

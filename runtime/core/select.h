@@ -12,6 +12,11 @@
 // Select: use it only with futures that lose nothing when dropped before
 // completion (a pending read, accept, sleep or channel receive is fine).
 //
+// Coop budget (coop.h rule 2): the first future is polled with one unit
+// held in Reserve, so a first future that spends the budget (a loop over
+// always-ready leaves) still leaves the second one a unit to notice that it
+// is ready: select(work, sleep(1ms)) is a timeout, and must fire.
+//
 // Ownership: the Select owns both futures. Threads: one poller at a time.
 
 #ifndef MAGPIE_RUNTIME_CORE_SELECT_H_
@@ -23,6 +28,7 @@
 #include <variant>
 
 #include "runtime/core/context.h"
+#include "runtime/core/coop.h"
 #include "runtime/core/future.h"
 #include "runtime/core/poll.h"
 
@@ -56,8 +62,12 @@ class Select {
 
   Poll<Output> poll(Context& cx) {
     std::optional<Output> out;
-    if (select_internal::try_poll<0>(a_, cx, out) ||
-        select_internal::try_poll<1>(b_, cx, out)) {
+    bool a_ready;
+    {
+      coop::Reserve for_b(1);
+      a_ready = select_internal::try_poll<0>(a_, cx, out);
+    }
+    if (a_ready || select_internal::try_poll<1>(b_, cx, out)) {
       return std::move(*out);
     }
     return Pending;

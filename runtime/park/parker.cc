@@ -11,9 +11,11 @@ bool Parker::try_consume_notification() {
       expected, kEmpty, std::memory_order_acquire, std::memory_order_relaxed);
 }
 
-void Parker::park() { park_for(std::chrono::nanoseconds(-1)); }
+void Parker::park() {
+  park_until(std::chrono::steady_clock::time_point::max());
+}
 
-bool Parker::park_for(std::chrono::nanoseconds timeout) {
+bool Parker::park_until(std::chrono::steady_clock::time_point deadline) {
   if (try_consume_notification()) return true;
   std::uint32_t expected = kEmpty;
   // ORDERING: relaxed is enough to announce; the wake-up side is ordered by
@@ -24,13 +26,13 @@ bool Parker::park_for(std::chrono::nanoseconds timeout) {
     // It became NOTIFIED in between (only the owner ever sets PARKED).
     return try_consume_notification();
   }
-  const bool forever = timeout.count() < 0;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const bool forever = core::is_never(deadline);
   while (true) {
-    auto remaining = forever
-                         ? std::chrono::nanoseconds(-1)
-                         : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               deadline - std::chrono::steady_clock::now());
+    // Saturating: a deadline centuries away must not wrap to the past.
+    const auto remaining =
+        forever
+            ? std::chrono::nanoseconds(-1)
+            : core::saturating_sub(deadline, std::chrono::steady_clock::now());
     if (!forever && remaining.count() <= 0) {
       // Time is up: withdraw the announcement unless an unpark beat us.
       std::uint32_t parked = kParked;

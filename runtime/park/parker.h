@@ -5,7 +5,7 @@
 // parks on it and any number of threads that unpark it; as a waker target
 // (waker_from(Arc<Parker>)) waking it unparks the thread.
 //
-// Threads: park() and park_for() only from the owning thread; unpark() from
+// Threads: park(), park_for() and park_until() only from the owning thread; unpark() from
 // any thread, any number of times.
 //
 // State machine (one 32-bit word; the parked thread sleeps on it with a
@@ -33,6 +33,7 @@
 #include <cstdint>
 
 #include "runtime/core/atomic.h"
+#include "runtime/core/saturating_time.h"
 
 namespace magpie::park {
 
@@ -47,8 +48,16 @@ class Parker {
   void park();
 
   // As park(), but returns after `timeout` at the latest. Returns true when
-  // it consumed an unpark.
-  bool park_for(std::chrono::nanoseconds timeout);
+  // it consumed an unpark. Any duration: one too long to represent parks
+  // without limit, zero or negative does not sleep (core/saturating_time.h).
+  template <class Rep, class Period>
+  bool park_for(std::chrono::duration<Rep, Period> timeout) {
+    return park_until(core::deadline_after(timeout));
+  }
+
+  // As park(), but returns at `deadline` at the latest (time_point::max():
+  // no limit). Returns true when it consumed an unpark.
+  bool park_until(std::chrono::steady_clock::time_point deadline);
 
   // Wakes the parked thread, or makes its next park() return at once.
   void unpark();

@@ -5,33 +5,12 @@
 #include <system_error>
 #include <thread>
 
+#include "runtime/core/saturating_time.h"
+
 namespace magpie::scheduler {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// `now + d`, saturating at Clock::time_point::max() ("never") instead of
-// overflowing (a keep-alive or timeout of duration::max() waits forever).
-template <class Duration>
-Clock::time_point deadline_after(Clock::time_point now, Duration d) {
-  if (d.count() <= 0) return now;
-  // Compared in d's own unit, so a coarse d cannot overflow a conversion.
-  if (d >=
-      std::chrono::duration_cast<Duration>(Clock::time_point::max() - now)) {
-    return Clock::time_point::max();
-  }
-  return now + std::chrono::duration_cast<Clock::duration>(d);
-}
-
-// Waits on `cv` until `deadline` (forever if it is time_point::max()).
-void wait_until(core::MutexLock& lock, std::condition_variable& cv,
-                Clock::time_point deadline) {
-  if (deadline == Clock::time_point::max()) {
-    lock.wait(cv);
-  } else {
-    lock.wait_for(cv, deadline - Clock::now());
-  }
-}
 
 }  // namespace
 
@@ -49,8 +28,10 @@ void set_thread_name(const std::string& name) {
 bool idle(PoolShared& shared, core::MutexLock& lock)
     ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) {
   shared.num_idle += 1;
+  // Saturating: a keep-alive of hours::max() is "forever", not an overflow
+  // into the past.
   const Clock::time_point deadline =
-      deadline_after(Clock::now(), shared.config.keep_alive);
+      core::deadline_after(shared.config.keep_alive);
   while (true) {
     if (shared.num_notify > 0) {
       shared.num_notify -= 1;  // a claim: push() already took us off num_idle
@@ -60,7 +41,7 @@ bool idle(PoolShared& shared, core::MutexLock& lock)
       shared.num_idle -= 1;  // unclaimed, so still counted
       return false;
     }
-    wait_until(lock, shared.cv, deadline);  // spurious wakes loop
+    lock.wait_until(shared.cv, deadline);  // spurious wakes loop
   }
 }
 
@@ -155,10 +136,10 @@ BlockingPool::BlockingPool(BlockingPoolConfig config)
     : shared_(make_arc<blocking_internal::PoolShared>(std::move(config))) {}
 
 BlockingPool::~BlockingPool() {
-  if (!shut_down_) shutdown(std::chrono::nanoseconds(-1));
+  if (!shut_down_) shutdown(std::chrono::steady_clock::time_point::max());
 }
 
-bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
+bool BlockingPool::shutdown(std::chrono::steady_clock::time_point deadline) {
   shut_down_ = true;
   std::deque<task::Header*> not_started;
   {
@@ -172,20 +153,17 @@ bool BlockingPool::shutdown(std::chrono::nanoseconds timeout) {
   shared_->owned.close_and_shutdown_all();
   for (task::Header* job : not_started) task::Notified::from_raw(job).reset();
 
-  const Clock::time_point deadline =
-      timeout.count() < 0 ? Clock::time_point::max()
-                          : deadline_after(Clock::now(), timeout);
   bool all_exited = true;
   std::function<void()> on_start;
   std::function<void()> on_stop;
   {
     core::MutexLock lock(&shared_->mu);
     while (shared_->num_threads > 0) {
-      if (Clock::now() >= deadline) {
+      if (std::chrono::steady_clock::now() >= deadline) {
         all_exited = false;
         break;
       }
-      wait_until(lock, shared_->exited, deadline);
+      lock.wait_until(shared_->exited, deadline);
     }
     // No thread starts after shutdown, and running ones hold their own
     // copies: drop ours (outside the lock) to break the Handle cycle.

@@ -60,6 +60,8 @@ namespace magpie::scheduler {
 
 struct BlockingPoolConfig {
   std::size_t max_threads = 512;
+  // How long an idle thread lingers; <= 0 exits at once. Waited through
+  // MutexLock::wait_for, which saturates (core/saturating_time.h).
   std::chrono::milliseconds keep_alive{10'000};
   std::string thread_name = "magpie-blocking";
   // Runs on each pool thread first and last (e.g. to enter the runtime).
@@ -160,9 +162,10 @@ class BlockingPool {
     return handle;
   }
 
-  // Cancels queued jobs and waits for running ones, at most `timeout`
-  // (negative: no limit). Returns true if every thread exited in time.
-  bool shutdown(std::chrono::nanoseconds timeout);
+  // Cancels queued jobs and waits for running ones until `deadline`
+  // (time_point::max(): no limit; callers make it with core::deadline_after,
+  // so a user's timeout saturates). True if every thread exited in time.
+  bool shutdown(std::chrono::steady_clock::time_point deadline);
 
   std::size_t num_threads();
   std::size_t queue_depth();

@@ -28,12 +28,21 @@
 #include <string>
 #include <thread>
 
+#include "runtime/core/saturating_time.h"
+
 namespace magpie::testing {
 
 class Watchdog {
  public:
-  Watchdog(std::string what, std::chrono::milliseconds limit)
-      : what_(std::move(what)), thread_([this, limit] { Watch(limit); }) {}
+  // Any duration; one too long to represent never fires (it saturates,
+  // core/saturating_time.h).
+  template <class Rep, class Period>
+  Watchdog(std::string what, std::chrono::duration<Rep, Period> limit)
+      : what_(std::move(what)),
+        thread_([this, deadline = core::deadline_after(limit),
+                 ms = core::saturating_ceil<std::chrono::milliseconds>(limit)] {
+          Watch(deadline, ms);
+        }) {}
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog() {
@@ -56,9 +65,15 @@ class Watchdog {
   }
 
  private:
-  void Watch(std::chrono::milliseconds limit) {
+  void Watch(std::chrono::steady_clock::time_point deadline,
+             std::chrono::milliseconds limit) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+    auto finished = [this] { return done_; };
+    if (core::is_never(deadline)) {
+      cv_.wait(lock, finished);
+      return;
+    }
+    if (cv_.wait_until(lock, deadline, finished)) return;
     std::fprintf(stderr, "WATCHDOG: '%s' did not finish within %lld ms. %s\n",
                  what_.c_str(), static_cast<long long>(limit.count()),
                  status_.c_str());
