@@ -18,6 +18,8 @@
 //                         reactor/time   timers (the Runtime's reactor thread)
 //   net::SocketAddr, net::TcpListener, net::TcpStream, net::UdpSocket
 //                         reactor/net    sockets driven by the reactor
+//   net::ErrorKind, net::error_kind, net::is_disconnect
+//                         reactor/net    what kind of I/O error a status is
 
 #ifndef MAGPIE_RUNTIME_MAGPIE_H_
 #define MAGPIE_RUNTIME_MAGPIE_H_

@@ -77,6 +77,10 @@ Runtime::Builder& Runtime::Builder::worker_threads(std::size_t n) {
   return *this;
 }
 Runtime::Builder& Runtime::Builder::thread_name(std::string prefix) {
+  // Thread names reach pthread_setname_np as C strings.
+  if (prefix.find('\0') != std::string::npos) {
+    throw std::invalid_argument("magpie: thread_name contains a NUL character");
+  }
   thread_name_ = std::move(prefix);
   return *this;
 }

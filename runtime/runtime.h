@@ -165,6 +165,7 @@ class Runtime {
     // Async worker threads (default: the machine's core count).
     Builder& worker_threads(std::size_t n);
     // Thread name prefix; workers are "<prefix>-<i>" (Linux keeps 15 chars).
+    // Throws std::invalid_argument if it contains a NUL.
     Builder& thread_name(std::string prefix);
     Builder& on_thread_start(std::function<void()> hook);
     Builder& on_thread_stop(std::function<void()> hook);
