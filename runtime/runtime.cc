@@ -124,6 +124,12 @@ Runtime::Builder& Runtime::Builder::enable_time(bool on) {
   return *this;
 }
 
+Runtime::Builder& Runtime::Builder::unhandled_exception(
+    UnhandledExceptionHandler handler) {
+  scheduler_.unhandled_exception = std::move(handler);
+  return *this;
+}
+
 Runtime Runtime::Builder::build() { return Runtime(*this); }
 
 // ---- Runtime -------------------------------------------------------------
@@ -151,6 +157,7 @@ Runtime::Runtime(const Builder& builder)
   blocking.max_threads = builder.max_blocking_threads_;
   blocking.keep_alive = builder.keep_alive_;
   blocking.thread_name = builder.thread_name_ + "-blk";
+  blocking.unhandled_exception = builder.scheduler_.unhandled_exception;
   Handle handle = handle_;
   auto on_start = builder.on_thread_start_;
   auto on_stop = builder.on_thread_stop_;

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -53,6 +54,7 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/task_dump.h"
+#include "runtime/task/unhandled_exception.h"
 #include "runtime/yield_now.h"
 
 namespace magpie {
@@ -91,13 +93,17 @@ class Handle {
   static Handle current();
   static std::optional<Handle> try_current();
 
+  // `where` records the caller as the task's spawn site (diagnostics and
+  // the unhandled-exception report); leave it defaulted.
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future)
+  spawn(F&& future,
+        std::source_location where = std::source_location::current())
   const {
     using Cell = task::Cell<std::decay_t<F>, scheduler::TaskScheduler>;
     task::Header* header = Cell::allocate(
-        std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler));
+        std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler),
+        task::SpawnSite::from(where));
     if (!shared_->scheduler->owned().bind(header)) {
       header->vtable->dealloc(header);  // never shared: free it outright
       throw RuntimeShutdown();
@@ -108,8 +114,9 @@ class Handle {
 
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
-      Fn&& fn) const {
-    return shared_->blocking->spawn(std::forward<Fn>(fn));
+      Fn&& fn,
+      std::source_location where = std::source_location::current()) const {
+    return shared_->blocking->spawn(std::forward<Fn>(fn), where);
   }
 
   // Makes this runtime the calling thread's current one until the guard
@@ -182,6 +189,13 @@ class Runtime {
     // FailedPrecondition status / ReactorError instead.
     Builder& enable_io(bool on = true);
     Builder& enable_time(bool on = true);
+    // What to do with an exception thrown by a task (or blocking job) whose
+    // JoinHandle was dropped without reading it: log it on stderr with the
+    // task's id and spawn site (the default), ignore it, or call back. The
+    // callback runs on whichever thread lets go of the task last (a worker,
+    // or one dropping a JoinHandle), maybe on several at once: it must be
+    // thread-safe and must not block. See unhandled_exception.h.
+    Builder& unhandled_exception(UnhandledExceptionHandler handler);
 
     Runtime build();
 
@@ -207,13 +221,15 @@ class Runtime {
 
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future) {
-    return handle_.spawn(std::forward<F>(future));
+  spawn(F&& future,
+        std::source_location where = std::source_location::current()) {
+    return handle_.spawn(std::forward<F>(future), where);
   }
 
   template <class Fn>
-  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(Fn&& fn) {
-    return handle_.spawn_blocking(std::forward<Fn>(fn));
+  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
+      Fn&& fn, std::source_location where = std::source_location::current()) {
+    return handle_.spawn_blocking(std::forward<Fn>(fn), where);
   }
 
   // Runs `future` to completion on the calling thread, with this runtime
@@ -252,14 +268,16 @@ class Runtime {
 // Spawns onto the current runtime (Handle::current()).
 template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-spawn(F&& future) {
-  return Handle::current().spawn(std::forward<F>(future));
+spawn(F&& future,
+      std::source_location where = std::source_location::current()) {
+  return Handle::current().spawn(std::forward<F>(future), where);
 }
 
 // Runs fn on the current runtime's blocking pool.
 template <class Fn>
-JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(Fn&& fn) {
-  return Handle::current().spawn_blocking(std::forward<Fn>(fn));
+JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
+    Fn&& fn, std::source_location where = std::source_location::current()) {
+  return Handle::current().spawn_blocking(std::forward<Fn>(fn), where);
 }
 
 }  // namespace magpie
