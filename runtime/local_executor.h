@@ -27,7 +27,6 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
-#include <source_location>
 #include <type_traits>
 #include <utility>
 
@@ -88,13 +87,12 @@ class LocalExecutor {
   // `where` records the caller as the spawn site; leave it defaulted.
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future,
-        std::source_location where = std::source_location::current()) {
+  spawn(F&& future, SpawnSite where = SpawnSite::current()) {
     using Cell =
         task::Cell<std::decay_t<F>, local_executor_internal::Scheduler>;
-    task::Header* header = Cell::allocate(
-        std::forward<F>(future), local_executor_internal::Scheduler(shared_),
-        task::SpawnSite::from(where));
+    task::Header* header =
+        Cell::allocate(std::forward<F>(future),
+                       local_executor_internal::Scheduler(shared_), where);
     if (!shared_->owned.bind(header)) {
       header->vtable->dealloc(header);  // never shared: free it outright
       throw RuntimeShutdown();

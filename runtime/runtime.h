@@ -34,7 +34,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -97,13 +96,12 @@ class Handle {
   // the unhandled-exception report); leave it defaulted.
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future,
-        std::source_location where = std::source_location::current())
+  spawn(F&& future, SpawnSite where = SpawnSite::current())
   const {
     using Cell = task::Cell<std::decay_t<F>, scheduler::TaskScheduler>;
-    task::Header* header = Cell::allocate(
-        std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler),
-        task::SpawnSite::from(where));
+    task::Header* header =
+        Cell::allocate(std::forward<F>(future),
+                       scheduler::TaskScheduler(shared_->scheduler), where);
     if (!shared_->scheduler->owned().bind(header)) {
       header->vtable->dealloc(header);  // never shared: free it outright
       throw RuntimeShutdown();
@@ -114,8 +112,7 @@ class Handle {
 
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
-      Fn&& fn,
-      std::source_location where = std::source_location::current()) const {
+      Fn&& fn, SpawnSite where = SpawnSite::current()) const {
     return shared_->blocking->spawn(std::forward<Fn>(fn), where);
   }
 
@@ -221,14 +218,13 @@ class Runtime {
 
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future,
-        std::source_location where = std::source_location::current()) {
+  spawn(F&& future, SpawnSite where = SpawnSite::current()) {
     return handle_.spawn(std::forward<F>(future), where);
   }
 
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
-      Fn&& fn, std::source_location where = std::source_location::current()) {
+      Fn&& fn, SpawnSite where = SpawnSite::current()) {
     return handle_.spawn_blocking(std::forward<Fn>(fn), where);
   }
 
@@ -268,15 +264,14 @@ class Runtime {
 // Spawns onto the current runtime (Handle::current()).
 template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-spawn(F&& future,
-      std::source_location where = std::source_location::current()) {
+spawn(F&& future, SpawnSite where = SpawnSite::current()) {
   return Handle::current().spawn(std::forward<F>(future), where);
 }
 
 // Runs fn on the current runtime's blocking pool.
 template <class Fn>
 JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
-    Fn&& fn, std::source_location where = std::source_location::current()) {
+    Fn&& fn, SpawnSite where = SpawnSite::current()) {
   return Handle::current().spawn_blocking(std::forward<Fn>(fn), where);
 }
 

@@ -25,7 +25,6 @@
 #include <deque>
 #include <exception>
 #include <functional>
-#include <source_location>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -129,12 +128,12 @@ class BlockingPool {
   // std::system_error if no pool thread exists and none can be started.
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(
-      Fn&& fn, std::source_location where = std::source_location::current()) {
+      Fn&& fn, task::SpawnSite where = task::SpawnSite::current()) {
     using Future = blocking_internal::BlockingFuture<std::decay_t<Fn>>;
     using Cell = task::Cell<Future, blocking_internal::Scheduler>;
-    task::Header* header = Cell::allocate(Future(std::forward<Fn>(fn)),
-                                          blocking_internal::Scheduler(shared_),
-                                          task::SpawnSite::from(where));
+    task::Header* header =
+        Cell::allocate(Future(std::forward<Fn>(fn)),
+                       blocking_internal::Scheduler(shared_), where);
     if (!shared_->owned.bind(header)) {
       header->vtable->dealloc(header);
       throw RuntimeShutdown();

@@ -27,7 +27,6 @@
 
 #include <cstdint>
 #include <exception>
-#include <source_location>
 
 #include "runtime/core/context.h"
 #include "runtime/core/waker.h"
@@ -37,17 +36,24 @@ namespace magpie::task {
 
 struct Header;
 
-// Where a task was spawned: the caller of spawn(), from the
-// std::source_location default argument of every spawn entry point. Two
-// plain words, cheap enough to keep for every task in production builds
-// (DESIGN.md §7); `file` points at a string literal with static storage.
-// {nullptr, 0} when unknown (a task made outside the spawn functions).
+// Where a task was spawned: the caller of spawn(), recorded by the
+// `where = SpawnSite::current()` default argument of every spawn entry
+// point. Two plain words, cheap enough to keep for every task in production
+// builds (DESIGN.md §7); `file` points at a string literal with static
+// storage. {nullptr, 0} when unknown (a task made outside the spawn
+// functions).
+//
+// Why not std::source_location: clang 14 with libstdc++ 12 does not provide
+// it (it needs __builtin_source_location, new in clang 15). current() uses
+// the builtins underneath it, which g++ and clang both evaluate at the
+// outermost call when used in (nested) default arguments.
 struct SpawnSite {
   const char* file = nullptr;
   std::uint32_t line = 0;
 
-  static constexpr SpawnSite from(const std::source_location& where) {
-    return SpawnSite{where.file_name(), where.line()};
+  static constexpr SpawnSite current(const char* file = __builtin_FILE(),
+                                     std::uint32_t line = __builtin_LINE()) {
+    return SpawnSite{file, line};
   }
 };
 
