@@ -1,6 +1,7 @@
 // The reactor's public API in one include: the Reactor itself (for the
 // Runtime that owns it), timers (sleep, sleep_until, timeout, Interval) and
-// networking (SocketAddr, TcpListener, TcpStream, UdpSocket).
+// networking (SocketAddr, TcpListener, TcpStream, UdpSocket, and ErrorKind
+// to classify their errors).
 //
 // runtime/magpie.h includes this; applications include that.
 
@@ -9,6 +10,7 @@
 
 #include "reactor/enter_guard.h"       // IWYU pragma: export
 #include "reactor/handle.h"            // IWYU pragma: export
+#include "reactor/net/error_kind.h"    // IWYU pragma: export
 #include "reactor/net/socket_addr.h"   // IWYU pragma: export
 #include "reactor/net/tcp_listener.h"  // IWYU pragma: export
 #include "reactor/net/tcp_stream.h"    // IWYU pragma: export

@@ -7,6 +7,10 @@
 namespace magpie::reactor {
 
 absl::StatusOr<Reactor> Reactor::start(const Options& options) {
+  if (options.thread_name.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "magpie: the reactor thread name contains a NUL character");
+  }
   absl::StatusOr<Arc<Driver>> driver = Driver::create(options.event_capacity);
   if (!driver.ok()) return driver.status();
   Handle handle(*driver);

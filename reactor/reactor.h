@@ -65,7 +65,8 @@ class Reactor {
   struct Options {
     // Events one epoll_wait returns at most; more wait for the next turn.
     std::size_t event_capacity = 1024;
-    // The reactor thread's name (truncated to 15 characters by Linux).
+    // The reactor thread's name (truncated to 15 characters by Linux). It
+    // goes to the kernel as a C string, so a NUL in it is InvalidArgument.
     std::string thread_name = "magpie-reactor";
   };
 

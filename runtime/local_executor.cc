@@ -23,6 +23,12 @@ void Scheduler::schedule(task::Notified notified) {
 LocalExecutor::LocalExecutor()
     : shared_(make_arc<local_executor_internal::Shared>()) {}
 
+LocalExecutor::LocalExecutor(UnhandledExceptionHandler unhandled_exception)
+    : LocalExecutor() {
+  // Before any task exists, so no reader races this write.
+  shared_->unhandled_exception = std::move(unhandled_exception);
+}
+
 LocalExecutor::~LocalExecutor() { shutdown(); }
 
 std::size_t LocalExecutor::run_until_stalled() {

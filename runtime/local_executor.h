@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <type_traits>
 #include <utility>
 
@@ -42,6 +43,7 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/owned_tasks.h"
+#include "runtime/task/unhandled_exception.h"
 
 namespace magpie {
 namespace local_executor_internal {
@@ -53,6 +55,7 @@ struct Shared {
   bool closed ABSL_GUARDED_BY(mu) = false;
   task::OwnedTasks owned;
   Arc<park::Parker> parker = make_arc<park::Parker>();
+  UnhandledExceptionHandler unhandled_exception;  // set before any spawn
 };
 
 // The waker target of one block_on call's own future: a flag saying the
@@ -86,6 +89,10 @@ class Scheduler {
   void schedule(task::Notified notified);
   void yield_now(task::Notified notified) { schedule(std::move(notified)); }
   bool release(task::Header* header) { return shared_->owned.remove(header); }
+  void unhandled_exception(std::uint64_t id, SpawnSite site,
+                           std::exception_ptr error) {
+    shared_->unhandled_exception.report(id, site, std::move(error));
+  }
 
  private:
   Arc<Shared> shared_;
@@ -96,19 +103,25 @@ class Scheduler {
 class LocalExecutor {
  public:
   LocalExecutor();
+  // With a policy for exceptions of detached tasks (default: log them on
+  // stderr; unhandled_exception.h). It runs on the thread that lets go of
+  // the task last: this executor's thread, or one dropping a JoinHandle.
+  explicit LocalExecutor(UnhandledExceptionHandler unhandled_exception);
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;
   ~LocalExecutor();
 
   // Queues `future` as a new task. After shutdown() the future is dropped
   // at once and the handle is already cancelled.
+  // `where` records the caller as the spawn site; leave it defaulted.
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future) {
+  spawn(F&& future, SpawnSite where = SpawnSite::current()) {
     using Cell =
         task::Cell<std::decay_t<F>, local_executor_internal::Scheduler>;
-    task::Header* header = Cell::allocate(
-        std::forward<F>(future), local_executor_internal::Scheduler(shared_));
+    task::Header* header =
+        Cell::allocate(std::forward<F>(future),
+                       local_executor_internal::Scheduler(shared_), where);
     if (!shared_->owned.bind(header)) {
       // Shut down: the future is dropped here, the handle is cancelled.
       task::refuse(header);

@@ -20,6 +20,8 @@
 //                         reactor/net    sockets driven by the reactor
 //   MAGPIE_VERSION_MAJOR/_MINOR/_PATCH, MAGPIE_VERSION_STRING
 //                         runtime        this release (runtime/version.h)
+//   net::ErrorKind, net::error_kind, net::is_disconnect
+//                         reactor/net    what kind of I/O error a status is
 
 #ifndef MAGPIE_RUNTIME_MAGPIE_H_
 #define MAGPIE_RUNTIME_MAGPIE_H_

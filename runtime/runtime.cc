@@ -77,6 +77,10 @@ Runtime::Builder& Runtime::Builder::worker_threads(std::size_t n) {
   return *this;
 }
 Runtime::Builder& Runtime::Builder::thread_name(std::string prefix) {
+  // Thread names reach pthread_setname_np as C strings.
+  if (prefix.find('\0') != std::string::npos) {
+    throw std::invalid_argument("magpie: thread_name contains a NUL character");
+  }
   thread_name_ = std::move(prefix);
   return *this;
 }
@@ -120,6 +124,12 @@ Runtime::Builder& Runtime::Builder::enable_time(bool on) {
   return *this;
 }
 
+Runtime::Builder& Runtime::Builder::unhandled_exception(
+    UnhandledExceptionHandler handler) {
+  scheduler_.unhandled_exception = std::move(handler);
+  return *this;
+}
+
 Runtime Runtime::Builder::build() { return Runtime(*this); }
 
 // ---- Runtime -------------------------------------------------------------
@@ -147,6 +157,7 @@ Runtime::Runtime(const Builder& builder)
   blocking.max_threads = builder.max_blocking_threads_;
   blocking.keep_alive = builder.keep_alive_;
   blocking.thread_name = builder.thread_name_ + "-blk";
+  blocking.unhandled_exception = builder.scheduler_.unhandled_exception;
   Handle handle = handle_;
   auto on_start = builder.on_thread_start_;
   auto on_stop = builder.on_thread_stop_;

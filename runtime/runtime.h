@@ -63,6 +63,7 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/task_dump.h"
+#include "runtime/task/unhandled_exception.h"
 #include "runtime/yield_now.h"
 
 namespace magpie {
@@ -103,13 +104,16 @@ class Handle {
   static Handle current();
   static std::optional<Handle> try_current();
 
+  // `where` records the caller as the task's spawn site (diagnostics and
+  // the unhandled-exception report); leave it defaulted.
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future)
+  spawn(F&& future, SpawnSite where = SpawnSite::current())
   const {
     using Cell = task::Cell<std::decay_t<F>, scheduler::TaskScheduler>;
-    task::Header* header = Cell::allocate(
-        std::forward<F>(future), scheduler::TaskScheduler(shared_->scheduler));
+    task::Header* header =
+        Cell::allocate(std::forward<F>(future),
+                       scheduler::TaskScheduler(shared_->scheduler), where);
     if (!shared_->scheduler->owned().bind(header)) {
       // Shut down: the future is dropped here, the handle is cancelled.
       task::refuse(header);
@@ -121,8 +125,8 @@ class Handle {
 
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
-      Fn&& fn) const {
-    return shared_->blocking->spawn(std::forward<Fn>(fn));
+      Fn&& fn, SpawnSite where = SpawnSite::current()) const {
+    return shared_->blocking->spawn(std::forward<Fn>(fn), where);
   }
 
   // Makes this runtime the calling thread's current one until the guard
@@ -178,6 +182,7 @@ class Runtime {
     // Async worker threads (default: the machine's core count).
     Builder& worker_threads(std::size_t n);
     // Thread name prefix; workers are "<prefix>-<i>" (Linux keeps 15 chars).
+    // Throws std::invalid_argument if it contains a NUL.
     Builder& thread_name(std::string prefix);
     Builder& on_thread_start(std::function<void()> hook);
     Builder& on_thread_stop(std::function<void()> hook);
@@ -201,6 +206,13 @@ class Runtime {
     // FailedPrecondition status / ReactorError instead.
     Builder& enable_io(bool on = true);
     Builder& enable_time(bool on = true);
+    // What to do with an exception thrown by a task (or blocking job) whose
+    // JoinHandle was dropped without reading it: log it on stderr with the
+    // task's id and spawn site (the default), ignore it, or call back. The
+    // callback runs on whichever thread lets go of the task last (a worker,
+    // or one dropping a JoinHandle), maybe on several at once: it must be
+    // thread-safe and must not block. See unhandled_exception.h.
+    Builder& unhandled_exception(UnhandledExceptionHandler handler);
 
     Runtime build();
 
@@ -226,13 +238,14 @@ class Runtime {
 
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-  spawn(F&& future) {
-    return handle_.spawn(std::forward<F>(future));
+  spawn(F&& future, SpawnSite where = SpawnSite::current()) {
+    return handle_.spawn(std::forward<F>(future), where);
   }
 
   template <class Fn>
-  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(Fn&& fn) {
-    return handle_.spawn_blocking(std::forward<Fn>(fn));
+  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
+      Fn&& fn, SpawnSite where = SpawnSite::current()) {
+    return handle_.spawn_blocking(std::forward<Fn>(fn), where);
   }
 
   // Runs `future` to completion on the calling thread, with this runtime
@@ -280,14 +293,15 @@ class Runtime {
 // Spawns onto the current runtime (Handle::current()).
 template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
-spawn(F&& future) {
-  return Handle::current().spawn(std::forward<F>(future));
+spawn(F&& future, SpawnSite where = SpawnSite::current()) {
+  return Handle::current().spawn(std::forward<F>(future), where);
 }
 
 // Runs fn on the current runtime's blocking pool.
 template <class Fn>
-JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(Fn&& fn) {
-  return Handle::current().spawn_blocking(std::forward<Fn>(fn));
+JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
+    Fn&& fn, SpawnSite where = SpawnSite::current()) {
+  return Handle::current().spawn_blocking(std::forward<Fn>(fn), where);
 }
 
 }  // namespace magpie

@@ -3,7 +3,6 @@
 #include "examples/common/server.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -25,15 +24,6 @@ constexpr std::chrono::milliseconds kFirstBackoff = 10ms;
 constexpr std::chrono::milliseconds kMaxBackoff = 1s;
 // How often wait_for_connections() looks at the count.
 constexpr std::chrono::milliseconds kDrainPollInterval = 10ms;
-
-// accept() errors that say "the process or the system is out of something";
-// they last until connections close, so the loop backs off. Any other error
-// (ECONNABORTED: the client gave up before we accepted, ...) concerns one
-// connection only: skip it.
-bool is_resource_exhaustion(int error) {
-  return error == EMFILE || error == ENFILE || error == ENOBUFS ||
-         error == ENOMEM;
-}
 
 // Runs one connection and keeps `active` honest whatever happens to it.
 magpie::Task<void> run_counted(magpie::Task<void> connection,
@@ -84,8 +74,11 @@ magpie::Task<void> accept_loop(TcpListener listener,
         std::get<0>(std::move(next));
 
     if (!accepted.ok()) {
-      const int error = magpie::reactor::sys::error_number(accepted.status());
-      if (!is_resource_exhaustion(error)) {
+      // Out of descriptors or kernel memory lasts until connections close,
+      // so the loop backs off. Any other error (kConnectionAborted: the
+      // client gave up before we accepted, ...) concerns one connection
+      // only: skip it.
+      if (!magpie::net::is_resource_exhaustion(accepted.status())) {
         std::fprintf(stderr, "accept: %s\n",
                      accepted.status().ToString().c_str());
         continue;

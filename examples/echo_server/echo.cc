@@ -4,10 +4,20 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdio>
 #include <span>
 #include <utility>
 
 namespace examples {
+namespace {
+
+// A client that resets or leaves is routine; anything else is worth a line.
+void report_unless_disconnect(const char* what, const absl::Status& status) {
+  if (magpie::net::is_disconnect(status)) return;
+  std::fprintf(stderr, "echo %s: %s\n", what, status.ToString().c_str());
+}
+
+}  // namespace
 
 // Big enough that one read usually takes everything a client sent; it lives
 // in the connection's coroutine frame (one heap allocation per connection).
@@ -30,12 +40,19 @@ magpie::Task<void> echo_connection(magpie::net::TcpStream stream,
         co_await magpie::select(stream.read(buffer), shutdown.cancelled());
     if (next.index() == 1) break;  // Shutdown while idle: close.
     absl::StatusOr<std::size_t> n = std::get<0>(std::move(next));
-    if (!n.ok() || *n == 0) break;  // Error, or the peer closed its side.
+    if (!n.ok()) {
+      report_unless_disconnect("read", n.status());
+      break;
+    }
+    if (*n == 0) break;  // The peer closed its side.
 
     // Not raced against shutdown: what was read is echoed in full.
     absl::Status written =
         co_await stream.write_all(std::span(buffer).first(*n));
-    if (!written.ok()) break;  // The peer went away (EPIPE, ECONNRESET).
+    if (!written.ok()) {
+      report_unless_disconnect("write", written);
+      break;
+    }
     echoed += *n;
   }
   stats->bytes_echoed.fetch_add(echoed, std::memory_order_relaxed);

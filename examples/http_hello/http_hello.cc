@@ -20,7 +20,9 @@
 // Each round answers every complete request head in [begin, end) — a
 // pipelining client may send several in one packet — appends the responses
 // to one output string, and writes that with one write_all. A head split
-// across reads simply waits in the buffer for its "\r\n\r\n". Heads are at
+// across reads simply waits in the buffer for its empty line. Framing and
+// parsing, and how lenient they are (empty lines before a request, bare LF
+// line ends), are in http_parser.h. Heads are at
 // most kMaxHeadBytes (431 otherwise); requests with a body (Content-Length
 // other than 0, or Transfer-Encoding) get 413 since this server reads none;
 // malformed ones 400. Errors close the connection, as do `Connection: close`
@@ -37,21 +39,23 @@
 #include <span>
 #include <string>
 #include <utility>
-#include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "examples/common/server_main.h"
+#include "examples/http_hello/http_parser.h"
 #include "reactor/magpie_reactor.h"
 #include "runtime/magpie.h"
 
 namespace {
 
 using namespace std::chrono_literals;
+using examples::http::find_head;
+using examples::http::HeadFrame;
+using examples::http::parse_head;
+using examples::http::Parsed;
+using examples::http::reject;
+using examples::http::Request;
 using magpie::net::TcpStream;
 
 constexpr absl::string_view kHello = "Hello, world!\n";
@@ -67,78 +71,6 @@ constexpr std::chrono::seconds kIdleTimeout{60};
 // still sending, so closing does not reset the connection (RST) and destroy
 // the response before the client read it.
 constexpr std::chrono::seconds kLingerTime{1};
-
-// One parsed request head. The views point into the connection's buffer.
-struct Request {
-  absl::string_view method;
-  absl::string_view target;
-  bool keep_alive = false;
-};
-
-// What the parser concluded: a request to answer, or an error status.
-struct Parsed {
-  int status = 0;  // 0: a valid request in `request`; else 400, 413, 505
-  Request request;
-};
-
-Parsed reject(int status) {
-  Parsed parsed;
-  parsed.status = status;
-  return parsed;
-}
-
-// Parses `head`: the request line and header lines, CRLF-separated, without
-// the final blank line.
-Parsed parse_head(absl::string_view head) {
-  std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
-  std::vector<absl::string_view> parts = absl::StrSplit(lines[0], ' ');
-  if (parts.size() != 3 || parts[0].empty() || parts[1].empty())
-    return reject(400);
-  Parsed out;
-  out.request.method = parts[0];
-  out.request.target = parts[1];
-  bool http11 = false;
-  if (parts[2] == "HTTP/1.1") {
-    http11 = true;
-  } else if (parts[2] != "HTTP/1.0") {
-    return reject(absl::StartsWith(parts[2], "HTTP/") ? 505 : 400);
-  }
-
-  bool saw_close = false, saw_keep_alive = false;
-  int hosts = 0;
-  for (std::size_t i = 1; i < lines.size(); ++i) {
-    const absl::string_view line = lines[i];
-    const std::size_t colon = line.find(':');
-    // No name, whitespace before the colon, or an obsolete folded line.
-    if (colon == absl::string_view::npos || colon == 0 ||
-        absl::ascii_isspace(static_cast<unsigned char>(line[colon - 1])) ||
-        absl::ascii_isspace(static_cast<unsigned char>(line[0]))) {
-      return reject(400);
-    }
-    const absl::string_view name = line.substr(0, colon);
-    const absl::string_view value =
-        absl::StripAsciiWhitespace(line.substr(colon + 1));
-    if (absl::EqualsIgnoreCase(name, "Host")) {
-      ++hosts;
-    } else if (absl::EqualsIgnoreCase(name, "Connection")) {
-      for (absl::string_view option : absl::StrSplit(value, ',')) {
-        option = absl::StripAsciiWhitespace(option);
-        saw_close |= absl::EqualsIgnoreCase(option, "close");
-        saw_keep_alive |= absl::EqualsIgnoreCase(option, "keep-alive");
-      }
-    } else if (absl::EqualsIgnoreCase(name, "Content-Length")) {
-      std::uint64_t length = 0;
-      if (!absl::SimpleAtoi(value, &length)) return reject(400);
-      if (length > 0) return reject(413);
-    } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
-      return reject(413);
-    }
-  }
-  if (http11 && hosts != 1) return reject(400);  // RFC 9112 §3.2: exactly one
-  // HTTP/1.1 keeps the connection unless told; HTTP/1.0 closes unless told.
-  out.request.keep_alive = http11 ? !saw_close : saw_keep_alive && !saw_close;
-  return out;
-}
 
 absl::string_view reason(int status) {
   switch (status) {
@@ -228,15 +160,15 @@ magpie::Task<void> http_connection(TcpStream stream,
   while (keep_open) {
     // 1. Answer every complete request head already buffered.
     while (keep_open) {
-      const absl::string_view pending(buffer.data() + begin, end - begin);
-      const std::size_t head_end = pending.find("\r\n\r\n");
-      if (head_end == absl::string_view::npos) break;
-      Parsed parsed = head_end + 4 > kMaxHeadBytes
-                          ? reject(431)
-                          : parse_head(pending.substr(0, head_end));
+      const HeadFrame frame =
+          find_head(absl::string_view(buffer.data() + begin, end - begin));
+      begin += frame.skip;  // empty lines before a request: ignored
+      if (frame.length == 0) break;
+      Parsed parsed =
+          frame.length > kMaxHeadBytes ? reject(431) : parse_head(frame.head);
       keep_open = respond(parsed, shutdown.is_cancelled(), out);
       answered_error |= parsed.status != 0;
-      begin += head_end + 4;
+      begin += frame.length;
       ++requests;
     }
     // A partial head that can no longer fit.

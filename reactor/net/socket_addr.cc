@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "reactor/sys/error.h"
 #include "reactor/sys/socket.h"
@@ -13,8 +14,11 @@ namespace magpie::net {
 namespace {
 
 absl::Status invalid(std::string_view text, std::string_view why) {
+  // Escaped: the text may hold control characters or NULs.
   return absl::InvalidArgumentError(absl::StrCat(
-      "bad socket address \"", std::string(text), "\": ", std::string(why)));
+      "bad socket address \"",
+      absl::CHexEscape(absl::string_view(text.data(), text.size())),
+      "\": ", std::string(why)));
 }
 
 // 1 to 5 decimal digits, at most 65535.
@@ -58,6 +62,11 @@ SocketAddr SocketAddr::ipv6(std::array<std::uint8_t, 16> bytes,
 }
 
 absl::StatusOr<SocketAddr> SocketAddr::parse(std::string_view text) {
+  // The host goes to inet_pton as a C string, which would stop at a NUL:
+  // "1.2.3.4\0junk:80" must not read as 1.2.3.4:80.
+  if (text.find('\0') != std::string_view::npos) {
+    return invalid(text, "contains a NUL character");
+  }
   std::string_view host;
   std::string_view port_text;
   int family;

@@ -12,7 +12,7 @@
 // streams are registered with the listener's reactor.
 //
 // Errors: accept() reports kernel errors as a status with the errno
-// (error_number()). Running out of file descriptors (EMFILE, ENFILE) is
+// (classify with net::error_kind(), error_kind.h). Running out of file descriptors (kTooManyOpenFiles; net::is_resource_exhaustion()) is
 // such an error, and the listener stays usable: the pending connection stays
 // queued and the next accept() tries again at once. A server loop should
 // back off briefly (e.g. magpie::sleep(10ms)) on such an error instead of

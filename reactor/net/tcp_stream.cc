@@ -125,8 +125,10 @@ absl::Status TcpStream::shutdown(Shutdown how) {
   const int flag = how == Shutdown::kRead    ? SHUT_RD
                    : how == Shutdown::kWrite ? SHUT_WR
                                              : SHUT_RDWR;
-  return reactor::sys::to_status(reactor::sys::shutdown(fd(), flag),
-                                 "shutdown");
+  reactor::sys::SysResult r = reactor::sys::shutdown(fd(), flag);
+  // ENOTCONN: already shut (the peer reset it); that is what was asked for.
+  if (!r.ok() && r.error == ENOTCONN) return absl::OkStatus();
+  return reactor::sys::to_status(r, "shutdown");
 }
 
 absl::Status TcpStream::set_nodelay(bool nodelay) {

@@ -8,8 +8,8 @@
 //
 // Futures (each borrows the stream, which must outlive it and not move):
 //   connect(addr)     -> absl::StatusOr<TcpStream>  non-blocking connect;
-//                        refusal etc. as a status (error_number() ==
-//                        ECONNREFUSED)
+//                        refusal etc. as a status
+//                        (net::is_connection_refused(status))
 //   read(buf)         -> absl::StatusOr<size_t>     bytes read; 0 = end of
 //                        stream (or an empty buf)
 //   write(buf)        -> absl::StatusOr<size_t>     bytes written (>= 1 for a
@@ -17,8 +17,9 @@
 //   write_all(buf)    -> absl::Status               every byte, or the error
 //   read_exact(buf)   -> absl::Status               fills buf; OutOfRange on
 //                        an early end of stream
-// Errors carry the errno (reactor/sys/error.h); writes never raise SIGPIPE
-// (a reset peer gives EPIPE or ECONNRESET). With no current reactor,
+// Errors carry the errno; classify them with net::error_kind()
+// (error_kind.h). Writes never raise SIGPIPE (a reset peer gives kBrokenPipe
+// or kConnectionReset). With no current reactor,
 // connect() fails FailedPrecondition; after a reactor shutdown every future
 // fails Cancelled.
 //
@@ -71,6 +72,10 @@ class TcpStream {
   Poll<absl::StatusOr<std::size_t>> poll_write(Context& cx,
                                                std::span<const std::byte> buf);
 
+  // Closes one or both halves. Asking for a state the connection is already
+  // in succeeds: after the peer reset the connection (or it was never
+  // connected) there is nothing left to shut, so ENOTCONN is OK, not an
+  // error (Rust's TcpStream::shutdown does the same on macOS).
   absl::Status shutdown(Shutdown how);
   absl::Status set_nodelay(bool nodelay);
   absl::StatusOr<bool> nodelay() const;

@@ -105,8 +105,10 @@ absl::Status Selector::reregister_fd(int fd, Token token,
 }
 
 absl::Status Selector::deregister_fd(int fd) const {
-  return to_status(cvt(::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr)),
-                   "epoll_ctl(DEL)");
+  SysResult r = cvt(::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr));
+  // ENOENT: not registered, which is the state asked for.
+  if (!r.ok() && r.error == ENOENT) return absl::OkStatus();
+  return to_status(r, "epoll_ctl(DEL)");
 }
 
 absl::Status Selector::select(

@@ -43,6 +43,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -55,6 +56,7 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/owned_tasks.h"
+#include "runtime/task/unhandled_exception.h"
 
 namespace magpie::scheduler {
 
@@ -67,6 +69,8 @@ struct BlockingPoolConfig {
   // Runs on each pool thread first and last (e.g. to enter the runtime).
   std::function<void()> on_thread_start;
   std::function<void()> on_thread_stop;
+  // What to do with an exception a detached job threw.
+  UnhandledExceptionHandler unhandled_exception;
 };
 
 class BlockingPool;
@@ -107,6 +111,10 @@ class Scheduler {
   void schedule(task::Notified job) { push(shared_, std::move(job)); }
   void yield_now(task::Notified job) { push(shared_, std::move(job)); }
   bool release(task::Header* header) { return shared_->owned.remove(header); }
+  void unhandled_exception(std::uint64_t id, SpawnSite site,
+                           std::exception_ptr error) {
+    shared_->config.unhandled_exception.report(id, site, std::move(error));
+  }
 
  private:
   Arc<PoolShared> shared_;
@@ -144,11 +152,13 @@ class BlockingPool {
   // the handle is already cancelled (never throws for that). Throws
   // std::system_error if no pool thread exists and none can be started.
   template <class Fn>
-  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(Fn&& fn) {
+  JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn(
+      Fn&& fn, task::SpawnSite where = task::SpawnSite::current()) {
     using Future = blocking_internal::BlockingFuture<std::decay_t<Fn>>;
     using Cell = task::Cell<Future, blocking_internal::Scheduler>;
-    task::Header* header = Cell::allocate(
-        Future(std::forward<Fn>(fn)), blocking_internal::Scheduler(shared_));
+    task::Header* header =
+        Cell::allocate(Future(std::forward<Fn>(fn)),
+                       blocking_internal::Scheduler(shared_), where);
     if (!shared_->owned.bind(header)) {
       // Shut down: fn is dropped here, the handle is cancelled.
       task::refuse(header);

@@ -30,7 +30,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "runtime/core/arc.h"
@@ -42,6 +44,7 @@
 #include "runtime/scheduler/metrics.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/raw_task.h"
+#include "runtime/task/unhandled_exception.h"
 
 namespace magpie::scheduler {
 
@@ -55,6 +58,8 @@ struct SchedulerConfig {
   // Polls in a row from the LIFO slot before its task goes to the back of
   // the queue: two tasks waking each other cannot starve the rest.
   std::uint32_t max_lifo_polls = 3;
+  // What to do with an exception a detached task threw (Builder).
+  UnhandledExceptionHandler unhandled_exception;
 };
 
 // What other threads may touch of worker i.
@@ -127,6 +132,10 @@ class TaskScheduler {
     shared_->schedule(std::move(task), true);
   }
   bool release(task::Header* header) { return shared_->owned().remove(header); }
+  void unhandled_exception(std::uint64_t id, SpawnSite site,
+                           std::exception_ptr error) {
+    shared_->config().unhandled_exception.report(id, site, std::move(error));
+  }
 
  private:
   Arc<Shared> shared_;

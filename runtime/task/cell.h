@@ -9,6 +9,25 @@
 //
 // This file is the thin typed shim: each vtable entry casts the Header* to
 // the Cell and forwards; the lifecycle logic is in raw_task.cc.
+//
+// Stage: the future while it runs; then its output (value or the exception
+// it threw), or kCancelled when the future was dropped by abort() or
+// shutdown (no exception object is made until a JoinHandle reads it); then
+// empty once the output is read or dropped.
+//
+// Destructors must not throw. F's destructor runs on a runtime thread when
+// the task finishes or is dropped (shutdown, abort), where there is no
+// caller to hand an exception to, so a future type whose destructor is
+// noexcept(false) is refused at compile time. A destructor that throws
+// anyway (a coroutine-frame local, say) ends the process through
+// std::terminate, as any throwing destructor under noexcept does: the
+// future is half destroyed and nothing can be recovered.
+//
+// Unhandled exceptions: the S handle may provide
+//   void unhandled_exception(std::uint64_t id, SpawnSite site,
+//                            std::exception_ptr error);
+// to apply its runtime's policy; without it the default (log to stderr,
+// unhandled_exception.h) applies.
 
 #ifndef MAGPIE_RUNTIME_TASK_CELL_H_
 #define MAGPIE_RUNTIME_TASK_CELL_H_
@@ -25,11 +44,16 @@
 #include "runtime/task/output.h"
 #include "runtime/task/raw_task.h"
 #include "runtime/task/schedule.h"
+#include "runtime/task/unhandled_exception.h"
 
 namespace magpie::task {
 
 template <Future F, Schedule S>
 class Cell {
+  static_assert(std::is_nothrow_destructible_v<F>,
+                "magpie: a spawned future's destructor must not throw (it "
+                "runs on a runtime thread with nobody to catch it)");
+
  public:
   using Output = FutureOutput<F>;
 
@@ -38,20 +62,22 @@ class Cell {
   static constexpr std::uint64_t kInitialRefs = 3;
 
   // Allocates a task holding `future`, NOTIFIED and JOIN_INTEREST set.
-  static Header* allocate(F future, S scheduler) {
-    auto* cell = new Cell(std::move(future), std::move(scheduler));
+  static Header* allocate(F future, S scheduler, SpawnSite site = {}) {
+    auto* cell = new Cell(std::move(future), std::move(scheduler), site);
     return &cell->header_;
   }
 
  private:
-  Cell(F future, S scheduler)
-      : header_(kInitialRefs, &kVTable, next_task_id()),
+  Cell(F future, S scheduler, SpawnSite site)
+      : header_(kInitialRefs, &kVTable, next_task_id(), site),
         scheduler_(std::move(scheduler)),
         stage_(std::in_place_index<kFuture>, std::move(future)) {}
 
   static constexpr std::size_t kConsumed = 0;
   static constexpr std::size_t kFuture = 1;
   static constexpr std::size_t kFinished = 2;
+  static constexpr std::size_t kCancelled = 3;
+  struct Cancelled {};
 
   // Header is the first member, so a Header* is the Cell's address.
   static Cell* from(Header* header) { return reinterpret_cast<Cell*>(header); }
@@ -75,19 +101,42 @@ class Cell {
   }
 
   static void cancel(Header* header) {
-    TaskOutput<Output> out;
-    out.error = std::make_exception_ptr(TaskCancelled());
-    from(header)->stage_.template emplace<kFinished>(std::move(out));
+    from(header)->stage_.template emplace<kCancelled>();
   }
 
-  static void drop_stage(Header* header) {
-    from(header)->stage_.template emplace<kConsumed>();
+  static std::exception_ptr drop_stage(Header* header) {
+    Cell* cell = from(header);
+    std::exception_ptr unread;
+    if (auto* out = std::get_if<kFinished>(&cell->stage_)) {
+      unread = std::move(out->error);
+    }
+    cell->stage_.template emplace<kConsumed>();
+    return unread;
+  }
+
+  static void report_unhandled(Header* header, std::exception_ptr error) {
+    Cell* cell = from(header);
+    if constexpr (requires {
+                    cell->scheduler_.unhandled_exception(
+                        header->id, header->spawn_site, std::move(error));
+                  }) {
+      cell->scheduler_.unhandled_exception(header->id, header->spawn_site,
+                                           std::move(error));
+    } else {
+      UnhandledExceptionHandler().report(header->id, header->spawn_site,
+                                         std::move(error));
+    }
   }
 
   static void read_output(Header* header, void* out) {
     Cell* cell = from(header);
-    TaskOutput<Output>& src = std::get<kFinished>(cell->stage_);
     auto* dst = static_cast<TaskOutput<Output>*>(out);
+    if (cell->stage_.index() == kCancelled) {
+      dst->error = std::make_exception_ptr(TaskCancelled());
+      cell->stage_.template emplace<kConsumed>();
+      return;
+    }
+    TaskOutput<Output>& src = std::get<kFinished>(cell->stage_);
     // Member-wise, so an output type need only be move-constructible.
     dst->error = std::move(src.error);
     if constexpr (std::is_void_v<Output>) {
@@ -110,13 +159,13 @@ class Cell {
   static void dealloc(Header* header) { delete from(header); }
   static Trailer* trailer(Header* header) { return &from(header)->trailer_; }
 
-  static constexpr TaskVTable kVTable = {&poll,        &cancel,   &drop_stage,
-                                         &read_output, &schedule, &yield_now,
-                                         &release,     &dealloc,  &trailer};
+  static constexpr TaskVTable kVTable = {
+      &poll,      &cancel,  &drop_stage,       &read_output, &schedule,
+      &yield_now, &release, &report_unhandled, &dealloc,     &trailer};
 
   Header header_;
   S scheduler_;
-  std::variant<std::monostate, F, TaskOutput<Output>> stage_;
+  std::variant<std::monostate, F, TaskOutput<Output>, Cancelled> stage_;
   Trailer trailer_;
 };
 

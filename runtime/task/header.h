@@ -19,11 +19,14 @@
 // Threads: the Header is shared by every holder of a reference; its fields
 // are immutable after construction except `state` (atomic) and the Trailer
 // fields, whose rules are in state.h (join waker) and owned_tasks.h (links).
+// Immutable fields (id, spawn_site) may be read by any reference holder
+// without synchronization.
 
 #ifndef MAGPIE_RUNTIME_TASK_HEADER_H_
 #define MAGPIE_RUNTIME_TASK_HEADER_H_
 
 #include <cstdint>
+#include <exception>
 
 #include "runtime/core/context.h"
 #include "runtime/core/waker.h"
@@ -32,6 +35,27 @@
 namespace magpie::task {
 
 struct Header;
+
+// Where a task was spawned: the caller of spawn(), recorded by the
+// `where = SpawnSite::current()` default argument of every spawn entry
+// point. Two plain words, cheap enough to keep for every task in production
+// builds (DESIGN.md §7); `file` points at a string literal with static
+// storage. {nullptr, 0} when unknown (a task made outside the spawn
+// functions).
+//
+// Why not std::source_location: clang 14 with libstdc++ 12 does not provide
+// it (it needs __builtin_source_location, new in clang 15). current() uses
+// the builtins underneath it, which g++ and clang both evaluate at the
+// outermost call when used in (nested) default arguments.
+struct SpawnSite {
+  const char* file = nullptr;
+  std::uint32_t line = 0;
+
+  static constexpr SpawnSite current(const char* file = __builtin_FILE(),
+                                     std::uint32_t line = __builtin_LINE()) {
+    return SpawnSite{file, line};
+  }
+};
 
 // Cold per-task fields, reached through TaskVTable::trailer.
 struct Trailer {
@@ -52,8 +76,10 @@ struct TaskVTable {
   bool (*poll)(Header*, Context&);
   // Destroys the future and stores a TaskCancelled error as the output.
   void (*cancel)(Header*);
-  // Destroys whatever the stage holds (future or output).
-  void (*drop_stage)(Header*);
+  // Destroys whatever the stage holds (future or output). Returns the
+  // exception the task threw if the stage held it unread (never a
+  // cancellation), so the caller can report it as unhandled.
+  std::exception_ptr (*drop_stage)(Header*);
   // Moves the output into `*out` (a TaskOutput<T>*). Precondition: COMPLETE.
   void (*read_output)(Header*, void* out);
   // Queues the task (the caller passes one reference along with it).
@@ -63,19 +89,25 @@ struct TaskVTable {
   // Takes the task off its scheduler's OwnedTasks list; true if it was there
   // (the caller then drops the list's reference).
   bool (*release)(Header*);
+  // Applies the scheduler's unhandled-exception policy
+  // (unhandled_exception.h) to an exception nobody will read.
+  void (*report_unhandled)(Header*, std::exception_ptr);
   // Frees the allocation. Precondition: the reference count reached zero.
   void (*dealloc)(Header*);
   Trailer* (*trailer)(Header*);
 };
 
 struct Header {
-  Header(std::uint64_t refs, const TaskVTable* vtable, std::uint64_t id)
-      : state(refs), vtable(vtable), id(id) {}
+  Header(std::uint64_t refs, const TaskVTable* vtable, std::uint64_t id,
+         SpawnSite spawn_site = {})
+      : state(refs), vtable(vtable), id(id), spawn_site(spawn_site) {}
 
   State state;
   const TaskVTable* vtable;
   // Unique for the process' life; names the task in diagnostics.
   std::uint64_t id;
+  // Where spawn() was called; names the task in diagnostics.
+  SpawnSite spawn_site;
 };
 
 // A process-unique task id (a relaxed counter; ids are names, not order).

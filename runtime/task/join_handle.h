@@ -10,7 +10,9 @@
 // - abort() asks the task to stop: its future is destroyed at its next
 //   scheduling point (at once if it is idle), on a runtime thread.
 // - Dropping the handle detaches the task: it runs on, and its output is
-//   dropped when it finishes.
+//   dropped when it finishes. An exception it threw that the handle never
+//   read goes to the runtime's unhandled-exception policy (by default one
+//   line on stderr with the task's id and spawn site; unhandled_exception.h).
 //
 // Ownership: move-only; owns one reference to the task and its join
 // interest. Threads: one thread at a time uses a handle (like any future);

@@ -1,5 +1,8 @@
 #include "runtime/task/raw_task.h"
 
+#include <exception>
+#include <utility>
+
 #include "runtime/core/atomic.h"
 
 namespace magpie::task {
@@ -9,13 +12,23 @@ Trailer* trailer_of(Header* header) { return header->vtable->trailer(header); }
 
 void dealloc(Header* header) { header->vtable->dealloc(header); }
 
+// Drops the output nobody will read (state rule 4) and, if it was an
+// exception the task threw, hands it to the unhandled-exception policy. The
+// caller still holds a reference, so the header is alive; no lock is held
+// (the policy may run user code).
+void drop_unread_output(Header* header) {
+  std::exception_ptr unread = header->vtable->drop_stage(header);
+  if (unread) header->vtable->report_unhandled(header, std::move(unread));
+}
+
 // The task finished (Ready, threw, or was cancelled); the caller holds
 // RUNNING and one reference, which this consumes.
 void complete(Header* header) {
   const Snapshot after = header->state.transition_to_complete();
   if (!after.is_join_interested()) {
-    // State rule 4: nobody will read the output, so it is ours to drop.
-    header->vtable->drop_stage(header);
+    // State rule 4: the JoinHandle was dropped before the task finished;
+    // nobody will read the output, so it is ours to drop (and to report).
+    drop_unread_output(header);
   } else if (after.is_join_waker_set()) {
     // State rule 3: COMPLETE and JOIN_WAKER are both set, we may read it.
     trailer_of(header)->join_waker.wake_by_ref();
@@ -174,8 +187,9 @@ bool try_read_output(Header* header, void* out, const Waker& waker) {
 void drop_join_handle(Header* header) {
   const Snapshot before = header->state.unset_join_interested();
   if (before.is_complete()) {
-    // State rule 4: the output is ours (empty if it was already read).
-    header->vtable->drop_stage(header);
+    // State rule 4: the output is ours (empty if it was already read); an
+    // exception still in it was never awaited: unhandled.
+    drop_unread_output(header);
   } else {
     // JOIN_WAKER is now clear: the slot is ours (state rule 3).
     trailer_of(header)->join_waker = Waker();

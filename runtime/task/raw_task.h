@@ -88,7 +88,8 @@ void drop_reference(Header* header);
 // the stored one unless it will_wake the same task) and returns false.
 bool try_read_output(Header* header, void* out, const Waker& waker);
 // Releases JOIN_INTEREST and the handle's reference; drops the output if
-// the task completed and nobody will read it.
+// the task completed and nobody will read it, reporting an unread exception
+// to the unhandled-exception policy on this thread.
 void drop_join_handle(Header* header);
 // Requests cancellation (JoinHandle::abort).
 void abort(Header* header);

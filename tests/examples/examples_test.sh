@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test for the example servers: echo_server echoes lines and http_hello
-# answers GET / (also two pipelined requests), both over 127.0.0.1 on
+# answers GET / (also two pipelined requests, and requests after empty
+# lines), both over 127.0.0.1 on
 # ephemeral ports; then SIGTERM shuts each down with exit status 0 and its
 # summary line, also with an idle connection still open. Every wait is
 # bounded.
@@ -91,8 +92,17 @@ exec 5>&-
   $(grep -c '^HTTP/1.1 404 Not Found' <<<"$response") -eq 1 ]] ||
   fail "http: pipelined: $response"
 
+# RFC 9112 §2.2: an empty line before a request, and between pipelined
+# ones, is ignored (it used to get 400).
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+printf '\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n' >&5
+response=$(timeout 5 cat <&5) || fail "http: no responses after empty lines"
+exec 5>&-
+[[ $(grep -c '^HTTP/1.1 200 OK' <<<"$response") -eq 2 ]] ||
+  fail "http: empty lines before requests: $response"
+
 # --- shutdown
 stop echo "$ECHO_PID" '^served 2 connections \(0 rejected\), echoed 1019 bytes$'
 exec 3>&- 4>&-
-stop http "$HTTP_PID" '^served 2 connections \(0 rejected\), 3 requests$'
+stop http "$HTTP_PID" '^served 3 connections \(0 rejected\), 5 requests$'
 echo PASS

@@ -17,10 +17,10 @@
 
 #include "gtest/gtest.h"
 #include "reactor/enter_guard.h"
+#include "reactor/net/error_kind.h"
 #include "reactor/net/socket_addr.h"
 #include "reactor/net/tcp_listener.h"
 #include "reactor/net/tcp_stream.h"
-#include "reactor/sys/error.h"
 #include "reactor/time/timeout.h"
 #include "runtime/block_on.h"
 #include "tests/reactor/test_support.h"
@@ -34,7 +34,6 @@ using magpie::testing::kSanitized;
 using magpie::testing::poll_once;
 using magpie::testing::wait_until;
 using magpie::testing::WakeCounter;
-using reactor::sys::error_number;
 
 class TcpTest : public magpie::testing::ReactorTest {
  protected:
@@ -71,7 +70,9 @@ TEST_F(TcpTest, ConnectToClosedPortIsRefused) {
   }  // Closed: nothing listens there any more.
   absl::StatusOr<TcpStream> stream = block_on(TcpStream::connect(addr));
   ASSERT_FALSE(stream.ok());
-  EXPECT_EQ(error_number(stream.status()), ECONNREFUSED) << stream.status();
+  EXPECT_EQ(error_kind(stream.status()), ErrorKind::kConnectionRefused)
+      << stream.status();
+  EXPECT_TRUE(is_connection_refused(stream.status()));
   EXPECT_EQ(driver().source_count(), 0u);
 }
 
@@ -118,8 +119,11 @@ TEST_F(TcpTest, PeerResetDuringWriteIsAnErrorWithoutSigpipe) {
     failed = block_on(timeout(5s, client.write_all(chunk)));
   }
   ASSERT_FALSE(failed.ok());
-  const int error = error_number(failed);
-  EXPECT_TRUE(error == EPIPE || error == ECONNRESET) << failed;
+  const ErrorKind kind = error_kind(failed);
+  EXPECT_TRUE(kind == ErrorKind::kBrokenPipe ||
+              kind == ErrorKind::kConnectionReset)
+      << failed;
+  EXPECT_TRUE(is_disconnect(failed)) << failed;
 }
 
 TEST_F(TcpTest, AcceptHittingEmfileRecovers) {
@@ -146,9 +150,12 @@ TEST_F(TcpTest, AcceptHittingEmfileRecovers) {
   for (int fd : fillers) ::close(fd);
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
   ASSERT_FALSE(first.ok());
-  EXPECT_EQ(error_number(first.status()), EMFILE) << first.status();
+  EXPECT_EQ(error_kind(first.status()), ErrorKind::kTooManyOpenFiles)
+      << first.status();
+  EXPECT_TRUE(is_resource_exhaustion(first.status()));
   ASSERT_FALSE(second.ok());  // Still failing, but answered (not hung).
-  EXPECT_EQ(error_number(second.status()), EMFILE) << second.status();
+  EXPECT_EQ(error_kind(second.status()), ErrorKind::kTooManyOpenFiles)
+      << second.status();
   // Descriptors are back: the same listener accepts the waiting connection.
   auto recovered = block_on(timeout(5s, listener.accept()));
   ASSERT_TRUE(recovered.ok()) << recovered.status();
