@@ -270,21 +270,20 @@ class Receiver {
 
   // What this receiver gets now; advances next_ past a value or a lag.
   Step next_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu) {
-    internal::Shared<T>& s = *shared_;
-    if (next_ < s.tail) {
-      const std::uint64_t capacity = s.mask + 1;
-      const std::uint64_t oldest = s.tail > capacity ? s.tail - capacity : 0;
+    if (next_ < shared_->tail) {
+      const std::uint64_t capacity = shared_->mask + 1;
+      const std::uint64_t oldest = shared_->tail > capacity ? shared_->tail - capacity : 0;
       if (next_ < oldest) {
         const std::uint64_t skipped = oldest - next_;
         next_ = oldest;
         return Step{Step::kLagged, std::nullopt, skipped};
       }
-      const auto& slot = s.ring[next_ & s.mask];
+      const auto& slot = shared_->ring[next_ & shared_->mask];
       assert(slot.pos == next_ && slot.value.has_value());
       ++next_;
       return Step{Step::kValue, *slot.value, 0};  // T's copy, under the lock
     }
-    if (s.tx_count == 0) return Step{Step::kClosed, std::nullopt, 0};
+    if (shared_->tx_count == 0) return Step{Step::kClosed, std::nullopt, 0};
     return Step{Step::kEmpty, std::nullopt, 0};
   }
 

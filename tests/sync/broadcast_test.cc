@@ -157,8 +157,8 @@ TEST(BroadcastTest, StressEveryMessageReceivedOrReportedLost) {
   { auto gone = std::move(rx); }
   std::vector<std::thread> senders;
   for (int s = 0; s < kSenders; ++s) {
-    senders.emplace_back([tx = tx, s, kPerSender]() mutable {
-      for (int i = 0; i < kPerSender; ++i) EXPECT_TRUE(tx.send({s, i}).ok());
+    senders.emplace_back([tx = tx, s, n = kPerSender]() mutable {
+      for (int i = 0; i < n; ++i) EXPECT_TRUE(tx.send({s, i}).ok());
     });
   }
   { auto gone = std::move(tx); }

@@ -199,9 +199,9 @@ TEST(SemaphoreTest, HandPolledWaitersDroppedAtRandomLoseNothing) {
   const int kIters = testing::ScaledForSanitizers(2000, 300);
   Semaphore sem(2);
   std::mt19937 rng(7);
-  std::thread releaser([&sem, kIters] {
+  std::thread releaser([&sem, n = kIters] {
     std::mt19937 rng(8);
-    for (int i = 0; i < kIters; ++i) {
+    for (int i = 0; i < n; ++i) {
       auto p = sem.try_acquire(1 + rng() % 2);
       if (!p.ok()) std::this_thread::yield();
     }

@@ -126,8 +126,8 @@ TEST(WatchTest, ReceiversEndOnTheLatestValueAfterManySends) {
     }(rx)));
   }
   { auto gone = std::move(rx); }
-  std::thread sender([tx = std::move(tx), kSends]() mutable {
-    for (int i = 1; i <= kSends; ++i) (void)tx.send_replace(i);
+  std::thread sender([tx = std::move(tx), n = kSends]() mutable {
+    for (int i = 1; i <= n; ++i) (void)tx.send_replace(i);
   });  // the sender goes at the end of the thread: changed() then errors
   sender.join();
   for (auto& h : handles) EXPECT_EQ(rt.block_on(std::move(h)), kSends);
