@@ -124,8 +124,7 @@ struct Node : sync::internal::WaiterLink {
 
 template <class T>
 struct Shared {
-  explicit Shared(std::size_t capacity)
-      : mask(capacity - 1), ring(capacity) {}
+  explicit Shared(std::size_t capacity) : mask(capacity - 1), ring(capacity) {}
 
   struct Slot {
     std::uint64_t pos = 0;  // the position written here (valid if value)
@@ -204,7 +203,8 @@ class Sender {
  private:
   template <class U>
   friend std::pair<Sender<U>, Receiver<U>> channel(std::size_t capacity);
-  explicit Sender(Arc<internal::Shared<T>> shared) : shared_(std::move(shared)) {}
+  explicit Sender(Arc<internal::Shared<T>> shared)
+      : shared_(std::move(shared)) {}
 
   Arc<internal::Shared<T>> shared_;
 };
@@ -239,7 +239,8 @@ class Receiver {
       case Step::kValue:
         return std::move(*step.value);
       case Step::kLagged:
-        return sync::err(TryRecvError(TryRecvError::Kind::kLagged, step.skipped));
+        return sync::err(
+            TryRecvError(TryRecvError::Kind::kLagged, step.skipped));
       case Step::kClosed:
         return sync::err(TryRecvError(TryRecvError::Kind::kClosed, 0));
       case Step::kEmpty:
@@ -272,7 +273,8 @@ class Receiver {
   Step next_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu) {
     if (next_ < shared_->tail) {
       const std::uint64_t capacity = shared_->mask + 1;
-      const std::uint64_t oldest = shared_->tail > capacity ? shared_->tail - capacity : 0;
+      const std::uint64_t oldest =
+          shared_->tail > capacity ? shared_->tail - capacity : 0;
       if (next_ < oldest) {
         const std::uint64_t skipped = oldest - next_;
         next_ = oldest;
@@ -355,7 +357,8 @@ template <class T>
 std::pair<Sender<T>, Receiver<T>> channel(std::size_t capacity) {
   constexpr std::size_t kMaxCapacity = std::size_t{1} << 31;
   if (capacity == 0 || capacity > kMaxCapacity) {
-    throw std::invalid_argument("magpie: broadcast::channel capacity out of range");
+    throw std::invalid_argument(
+        "magpie: broadcast::channel capacity out of range");
   }
   auto shared = make_arc<internal::Shared<T>>(std::bit_ceil(capacity));
   Receiver<T> rx(shared, 0);

@@ -259,11 +259,11 @@ class Sender : public internal::TxBase<T> {
   sync::Result<void, TrySendError<T>> try_send(T value) {
     auto slot = this->chan()->slots().try_acquire(1);
     if (!slot.ok()) {
-      return sync::err(TrySendError<T>{
-          slot.error() == sync::TryAcquireError::kClosed
-              ? TrySendError<T>::Kind::kClosed
-              : TrySendError<T>::Kind::kFull,
-          std::move(value)});
+      return sync::err(
+          TrySendError<T>{slot.error() == sync::TryAcquireError::kClosed
+                              ? TrySendError<T>::Kind::kClosed
+                              : TrySendError<T>::Kind::kFull,
+                          std::move(value)});
     }
     slot->forget();  // the message carries it (chan rule 1)
     (void)this->chan()->push(value, /*check_closed=*/false);
@@ -293,7 +293,9 @@ class Sender : public internal::TxBase<T> {
   }
 
   // Free slots now (a snapshot), and the channel's capacity.
-  std::size_t capacity() const { return this->chan()->slots().available_permits(); }
+  std::size_t capacity() const {
+    return this->chan()->slots().available_permits();
+  }
   std::size_t max_capacity() const { return this->chan()->max_capacity(); }
 
  private:
@@ -316,7 +318,8 @@ class [[nodiscard]] Sender<T>::Send {
     auto slot = acquire_.poll(cx);
     if (slot.is_pending()) return Pending;
     auto permit = std::move(slot).value();
-    if (!permit.ok()) return Output(sync::err(SendError<T>{std::move(*value_)}));
+    if (!permit.ok())
+      return Output(sync::err(SendError<T>{std::move(*value_)}));
     permit->forget();  // the message carries it (chan rule 1)
     (void)chan_->push(*value_, /*check_closed=*/false);
     return Output();
@@ -325,7 +328,9 @@ class [[nodiscard]] Sender<T>::Send {
  private:
   friend class Sender<T>;
   Send(internal::Chan<T>* chan, T value)
-      : chan_(chan), value_(std::move(value)), acquire_(chan->slots().acquire(1)) {}
+      : chan_(chan),
+        value_(std::move(value)),
+        acquire_(chan->slots().acquire(1)) {}
 
   internal::Chan<T>* chan_;
   std::optional<T> value_;
@@ -352,7 +357,8 @@ class [[nodiscard]] Sender<T>::Reserve {
 
  private:
   friend class Sender<T>;
-  explicit Reserve(Sender<T>* tx) : tx_(tx), acquire_(tx->chan()->slots().acquire(1)) {}
+  explicit Reserve(Sender<T>* tx)
+      : tx_(tx), acquire_(tx->chan()->slots().acquire(1)) {}
 
   Sender<T>* tx_;
   sync::Semaphore::Acquire acquire_;

@@ -122,7 +122,8 @@ class [[nodiscard]] Mutex<T>::Lock {
 
  private:
   friend class Mutex<T>;
-  explicit Lock(Mutex<T>* mutex) : mutex_(mutex), acquire_(mutex->sem_.acquire(1)) {}
+  explicit Lock(Mutex<T>* mutex)
+      : mutex_(mutex), acquire_(mutex->sem_.acquire(1)) {}
 
   Mutex<T>* mutex_;
   Semaphore::Acquire acquire_;

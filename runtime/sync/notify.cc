@@ -13,8 +13,8 @@ Notify::Notified Notify::notified() {
 }
 
 void Notify::notify_locked(Notification how, internal::WakeList& wake) {
-  Node* node = how == Notification::kLast ? waiters_.pop_back()
-                                          : waiters_.pop_front();
+  Node* node =
+      how == Notification::kLast ? waiters_.pop_back() : waiters_.pop_front();
   if (node == nullptr) {
     permit_ = true;
     return;

@@ -42,8 +42,8 @@ class [[nodiscard]] Result {
   Result(T value)  // NOLINT(google-explicit-constructor): Ok is the default.
       : v_(std::in_place_index<0>, std::move(value)) {}
   template <class F>
-  requires std::is_constructible_v<E, F>
-  Result(Err<F> e)  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<E, F> Result(
+      Err<F> e)  // NOLINT(google-explicit-constructor)
       : v_(std::in_place_index<1>, std::move(e.error)) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
@@ -90,8 +90,8 @@ class [[nodiscard]] Result<void, E> {
 
   Result() = default;
   template <class F>
-  requires std::is_constructible_v<E, F>
-  Result(Err<F> e)  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<E, F> Result(
+      Err<F> e)  // NOLINT(google-explicit-constructor)
       : error_(std::in_place, std::move(e.error)) {}
 
   bool ok() const noexcept { return !error_.has_value(); }

@@ -1,11 +1,11 @@
 #include "runtime/sync/semaphore.h"
 
-#include "runtime/core/coop.h"
-
 #include <algorithm>
 #include <cassert>
 #include <stdexcept>
 #include <utility>
+
+#include "runtime/core/coop.h"
 
 namespace magpie::sync {
 

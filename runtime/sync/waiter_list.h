@@ -54,7 +54,9 @@ class WaiterList {
   WaiterList() = default;
   WaiterList(const WaiterList&) = delete;
   WaiterList& operator=(const WaiterList&) = delete;
-  ~WaiterList() { assert(empty() && "a waiting future outlived its primitive"); }
+  ~WaiterList() {
+    assert(empty() && "a waiting future outlived its primitive");
+  }
 
   bool empty() const noexcept { return head_ == nullptr; }
   Node* front() const noexcept { return static_cast<Node*>(head_); }

@@ -118,9 +118,10 @@ class [[nodiscard]] Ref {
  private:
   friend class Sender<T>;
   friend class Receiver<T>;
-  Ref(internal::Shared<T>* shared, bool has_changed)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS : shared_(shared),
-                                       has_changed_(has_changed) {
+  Ref(internal::Shared<T>* shared,
+      bool has_changed) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : shared_(shared),
+        has_changed_(has_changed) {
     shared_->lock.lock_shared();
   }
 
@@ -184,8 +185,8 @@ class Receiver {
 
   // Marks the current version seen (without borrowing).
   void mark_unchanged() {
-    seen_ = shared_->version.load(std::memory_order_acquire) &
-            ~internal::kClosed;
+    seen_ =
+        shared_->version.load(std::memory_order_acquire) & ~internal::kClosed;
   }
 
   // Completes when a version newer than the seen one is there, and marks
@@ -315,8 +316,9 @@ class Sender {
   // A new receiver that has seen the current value.
   Receiver<T> subscribe() const {
     shared_->rx_count.fetch_add(1, std::memory_order_relaxed);
-    return Receiver<T>(shared_, shared_->version.load(std::memory_order_acquire) &
-                                    ~internal::kClosed);
+    return Receiver<T>(
+        shared_,
+        shared_->version.load(std::memory_order_acquire) & ~internal::kClosed);
   }
 
   std::size_t receiver_count() const {
@@ -331,7 +333,8 @@ class Sender {
  private:
   template <class U, class... Args>
   friend std::pair<Sender<U>, Receiver<U>> channel(Args&&... args);
-  explicit Sender(Arc<internal::Shared<T>> shared) : shared_(std::move(shared)) {}
+  explicit Sender(Arc<internal::Shared<T>> shared)
+      : shared_(std::move(shared)) {}
 
   class ABSL_SCOPED_LOCKABLE WriteLock {
    public:

@@ -124,35 +124,35 @@ TEST(BroadcastTest, StressEveryMessageReceivedOrReportedLost) {
   auto [tx, rx] = channel<std::pair<int, int>>(16);
   std::vector<JoinHandle<std::int64_t>> handles;
   for (int r = 0; r < kReceivers; ++r) {
-    handles.push_back(rt.spawn([](Receiver<std::pair<int, int>> rx,
-                                  int seed) -> Task<std::int64_t> {
-      std::mt19937 rng(seed);
-      std::vector<int> next(kSenders, 0);
-      std::int64_t seen = 0;
-      int disorder = 0;
-      while (true) {
-        sync::Result<std::pair<int, int>, RecvError> r =
-            sync::err(RecvError::closed());
-        if (rng() % 3 == 0) {
-          auto raced = select(rx.recv(), yield_now());
-          auto out = co_await raced;
-          if (out.index() != 0) continue;
-          r = std::move(std::get<0>(out));
-        } else {
-          r = co_await rx.recv();
-        }
-        if (r.ok()) {
-          if (r->second < next[r->first]) ++disorder;
-          next[r->first] = r->second + 1;
-          ++seen;
-        } else if (r.error().kind() == RecvError::Kind::kLagged) {
-          seen += static_cast<std::int64_t>(r.error().skipped());
-        } else {
-          break;
-        }
-      }
-      co_return disorder == 0 ? seen : -1;
-    }(tx.subscribe(), r + 1)));
+    handles.push_back(rt.spawn(
+        [](Receiver<std::pair<int, int>> rx, int seed) -> Task<std::int64_t> {
+          std::mt19937 rng(seed);
+          std::vector<int> next(kSenders, 0);
+          std::int64_t seen = 0;
+          int disorder = 0;
+          while (true) {
+            sync::Result<std::pair<int, int>, RecvError> r =
+                sync::err(RecvError::closed());
+            if (rng() % 3 == 0) {
+              auto raced = select(rx.recv(), yield_now());
+              auto out = co_await raced;
+              if (out.index() != 0) continue;
+              r = std::move(std::get<0>(out));
+            } else {
+              r = co_await rx.recv();
+            }
+            if (r.ok()) {
+              if (r->second < next[r->first]) ++disorder;
+              next[r->first] = r->second + 1;
+              ++seen;
+            } else if (r.error().kind() == RecvError::Kind::kLagged) {
+              seen += static_cast<std::int64_t>(r.error().skipped());
+            } else {
+              break;
+            }
+          }
+          co_return disorder == 0 ? seen : -1;
+        }(tx.subscribe(), r + 1)));
   }
   { auto gone = std::move(rx); }
   std::vector<std::thread> senders;

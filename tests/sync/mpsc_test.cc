@@ -199,15 +199,14 @@ TEST(MpscTest, BlockingSendAndRecvFromPlainThreadsButNotOnAWorker) {
 
   Runtime rt = Runtime::Builder().worker_threads(1).build();
   auto [tx2, rx2] = channel<int>(1);
-  bool refused = rt.block_on(rt.spawn(
-      [](Receiver<int> rx) -> Task<bool> {
-        try {
-          (void)rx.blocking_recv();
-        } catch (const std::logic_error&) {
-          co_return true;
-        }
-        co_return false;
-      }(std::move(rx2))));
+  bool refused = rt.block_on(rt.spawn([](Receiver<int> rx) -> Task<bool> {
+    try {
+      (void)rx.blocking_recv();
+    } catch (const std::logic_error&) {
+      co_return true;
+    }
+    co_return false;
+  }(std::move(rx2))));
   EXPECT_TRUE(refused);
 }
 
@@ -274,7 +273,7 @@ TEST(MpscTest, StressEveryMessageOnceInOrderWithRandomCancellation) {
   for (auto& h : producers) rt.block_on(std::move(h));
   std::vector<int> result = rt.block_on(std::move(consumer));
   for (int p = 0; p < kProducers; ++p) EXPECT_EQ(result[p], kPerProducer);
-  EXPECT_EQ(result[kProducers], 0);  // no gap, duplicate or reordering
+  EXPECT_EQ(result[kProducers], 0);     // no gap, duplicate or reordering
   EXPECT_EQ(tx.capacity(), kCapacity);  // every slot is back (chan rule 1)
   EXPECT_TRUE(tx.is_closed());          // the receiver is gone
 }

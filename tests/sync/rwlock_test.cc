@@ -92,50 +92,50 @@ TEST(RwLockTest, StressReadersAndWritersExclude) {
   State state;
   std::vector<JoinHandle<void>> handles;
   for (int t = 0; t < kTasks; ++t) {
-    handles.push_back(rt.spawn([](RwLock<int>& lock, State& s, int seed,
-                                  int rounds) -> Task<void> {
-      std::mt19937 rng(seed);
-      for (int i = 0; i < rounds; ++i) {
-        const bool cancel = rng() % 4 == 0;
-        if (rng() % 3 == 0) {
-          std::optional<RwLockWriteGuard<int>> w;
-          if (cancel) {
-            auto raced = select(lock.write(), yield_now());
-            auto r = co_await raced;
-            if (r.index() == 0) w.emplace(std::move(std::get<0>(r)));
-          } else {
-            w.emplace(co_await lock.write());
+    handles.push_back(rt.spawn(
+        [](RwLock<int>& lock, State& s, int seed, int rounds) -> Task<void> {
+          std::mt19937 rng(seed);
+          for (int i = 0; i < rounds; ++i) {
+            const bool cancel = rng() % 4 == 0;
+            if (rng() % 3 == 0) {
+              std::optional<RwLockWriteGuard<int>> w;
+              if (cancel) {
+                auto raced = select(lock.write(), yield_now());
+                auto r = co_await raced;
+                if (r.index() == 0) w.emplace(std::move(std::get<0>(r)));
+              } else {
+                w.emplace(co_await lock.write());
+              }
+              if (!w) continue;
+              if (s.writers.fetch_add(1, std::memory_order_acq_rel) != 0 ||
+                  s.readers.load(std::memory_order_acquire) != 0) {
+                s.violations.fetch_add(1, std::memory_order_relaxed);
+              }
+              ++**w;  // plain int: TSan checks the exclusion too
+              s.writes.fetch_add(1, std::memory_order_relaxed);
+              if (rng() % 2) co_await yield_now();
+              s.writers.fetch_sub(1, std::memory_order_acq_rel);
+            } else {
+              std::optional<RwLockReadGuard<int>> r;
+              if (cancel) {
+                auto raced = select(lock.read(), yield_now());
+                auto res = co_await raced;
+                if (res.index() == 0) r.emplace(std::move(std::get<0>(res)));
+              } else {
+                r.emplace(co_await lock.read());
+              }
+              if (!r) continue;
+              s.readers.fetch_add(1, std::memory_order_acq_rel);
+              if (s.writers.load(std::memory_order_acquire) != 0) {
+                s.violations.fetch_add(1, std::memory_order_relaxed);
+              }
+              volatile int seen = **r;
+              (void)seen;
+              if (rng() % 2) co_await yield_now();
+              s.readers.fetch_sub(1, std::memory_order_acq_rel);
+            }
           }
-          if (!w) continue;
-          if (s.writers.fetch_add(1, std::memory_order_acq_rel) != 0 ||
-              s.readers.load(std::memory_order_acquire) != 0) {
-            s.violations.fetch_add(1, std::memory_order_relaxed);
-          }
-          ++**w;  // plain int: TSan checks the exclusion too
-          s.writes.fetch_add(1, std::memory_order_relaxed);
-          if (rng() % 2) co_await yield_now();
-          s.writers.fetch_sub(1, std::memory_order_acq_rel);
-        } else {
-          std::optional<RwLockReadGuard<int>> r;
-          if (cancel) {
-            auto raced = select(lock.read(), yield_now());
-            auto res = co_await raced;
-            if (res.index() == 0) r.emplace(std::move(std::get<0>(res)));
-          } else {
-            r.emplace(co_await lock.read());
-          }
-          if (!r) continue;
-          s.readers.fetch_add(1, std::memory_order_acq_rel);
-          if (s.writers.load(std::memory_order_acquire) != 0) {
-            s.violations.fetch_add(1, std::memory_order_relaxed);
-          }
-          volatile int seen = **r;
-          (void)seen;
-          if (rng() % 2) co_await yield_now();
-          s.readers.fetch_sub(1, std::memory_order_acq_rel);
-        }
-      }
-    }(lock, state, 200 + t, kRounds)));
+        }(lock, state, 200 + t, kRounds)));
   }
   for (auto& h : handles) rt.block_on(std::move(h));
   EXPECT_EQ(state.violations.load(), 0);

@@ -21,9 +21,9 @@
 namespace magpie::sync {
 namespace {
 
+using magpie::testing::Watchdog;
 using std::chrono::seconds;
 using sync_test::CountingWaker;
-using magpie::testing::Watchdog;
 
 TEST(SemaphoreTest, TryAcquireAndPermitsReturnOnDrop) {
   Semaphore sem(3);
@@ -159,33 +159,33 @@ TEST(SemaphoreTest, StressConservesPermitsWithRandomCancellation) {
   core::Atomic<int> acquired{0};
   std::vector<JoinHandle<void>> handles;
   for (int t = 0; t < kTasks; ++t) {
-    handles.push_back(rt.spawn([](Semaphore& sem, core::Atomic<int>& held,
-                                  core::Atomic<int>& overflow,
-                                  core::Atomic<int>& acquired, int seed,
-                                  int rounds) -> Task<void> {
-      std::mt19937 rng(seed);
-      for (int i = 0; i < rounds; ++i) {
-        const std::uint32_t n = 1 + rng() % 3;
-        std::optional<SemaphorePermit> permit;
-        if (rng() % 4 == 0) {  // may be dropped mid-wait
-          auto raced = select(sem.acquire(n), yield_now());
-          auto r = co_await raced;
-          if (r.index() == 0) permit = std::move(*std::get<0>(r));
-        } else {
-          auto r = co_await sem.acquire(n);
-          permit = std::move(*r);
-        }
-        if (!permit) continue;
-        acquired.fetch_add(1, std::memory_order_relaxed);
-        const int now = held.fetch_add(static_cast<int>(n),
-                                       std::memory_order_acq_rel) + n;
-        if (now > static_cast<int>(kPermits)) {
-          overflow.fetch_add(1, std::memory_order_relaxed);
-        }
-        if (rng() % 2) co_await yield_now();
-        held.fetch_sub(static_cast<int>(n), std::memory_order_acq_rel);
-      }
-    }(sem, held, overflow, acquired, 1000 + t, kRounds)));
+    handles.push_back(rt.spawn(
+        [](Semaphore& sem, core::Atomic<int>& held, core::Atomic<int>& overflow,
+           core::Atomic<int>& acquired, int seed, int rounds) -> Task<void> {
+          std::mt19937 rng(seed);
+          for (int i = 0; i < rounds; ++i) {
+            const std::uint32_t n = 1 + rng() % 3;
+            std::optional<SemaphorePermit> permit;
+            if (rng() % 4 == 0) {  // may be dropped mid-wait
+              auto raced = select(sem.acquire(n), yield_now());
+              auto r = co_await raced;
+              if (r.index() == 0) permit = std::move(*std::get<0>(r));
+            } else {
+              auto r = co_await sem.acquire(n);
+              permit = std::move(*r);
+            }
+            if (!permit) continue;
+            acquired.fetch_add(1, std::memory_order_relaxed);
+            const int now =
+                held.fetch_add(static_cast<int>(n), std::memory_order_acq_rel) +
+                n;
+            if (now > static_cast<int>(kPermits)) {
+              overflow.fetch_add(1, std::memory_order_relaxed);
+            }
+            if (rng() % 2) co_await yield_now();
+            held.fetch_sub(static_cast<int>(n), std::memory_order_acq_rel);
+          }
+        }(sem, held, overflow, acquired, 1000 + t, kRounds)));
   }
   for (auto& h : handles) rt.block_on(std::move(h));
   EXPECT_EQ(overflow.load(), 0);

@@ -19,7 +19,8 @@ struct Counter {
 // A waker and its count: `CountingWaker w; fut.poll(w.cx());`
 class CountingWaker {
  public:
-  CountingWaker() : counter_(make_arc<Counter>()), waker_(waker_from(counter_)) {}
+  CountingWaker()
+      : counter_(make_arc<Counter>()), waker_(waker_from(counter_)) {}
   Context& cx() { return cx_; }
   int wakes() const { return counter_->wakes.load(std::memory_order_relaxed); }
 
