@@ -62,7 +62,7 @@ TEST(BarrierTest, DroppedWaiterWithdrawsItsArrival) {
 TEST(BarrierTest, StressOneLeaderPerGeneration) {
   Watchdog dog("barrier stress", seconds(60));
   constexpr int kTasks = 8;
-  const int kRounds = testing::ScaledForSanitizers(300, 60);
+  const int kRounds = testing::ScaledForSanitizers(2000, 400);
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   Barrier barrier(kTasks);
   core::Atomic<int> leaders{0};

@@ -117,7 +117,7 @@ TEST(BroadcastTest, WakesTheWakerOfTheLatestPollAndDroppedRecvUnlinks) {
 // received + lost == sent for every receiver.
 TEST(BroadcastTest, StressEveryMessageReceivedOrReportedLost) {
   Watchdog dog("broadcast stress", seconds(60));
-  const int kPerSender = testing::ScaledForSanitizers(20000, 3000);
+  const int kPerSender = testing::ScaledForSanitizers(100000, 20000);
   constexpr int kSenders = 2;
   constexpr int kReceivers = 6;
   Runtime rt = Runtime::Builder().worker_threads(4).build();

@@ -218,7 +218,7 @@ TEST(MpscTest, BlockingSendAndRecvFromPlainThreadsButNotOnAWorker) {
 TEST(MpscTest, StressEveryMessageOnceInOrderWithRandomCancellation) {
   Watchdog dog("mpsc stress", seconds(60));
   constexpr int kProducers = 8;
-  const int kPerProducer = testing::ScaledForSanitizers(2000, 300);
+  const int kPerProducer = testing::ScaledForSanitizers(10000, 2000);
   constexpr std::size_t kCapacity = 4;
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   auto [tx, rx] = channel<std::pair<int, int>>(kCapacity);

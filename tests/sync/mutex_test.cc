@@ -84,7 +84,7 @@ TEST(MutexTest, WakesTheWakerOfTheLatestPoll) {
 TEST(MutexTest, StressMutualExclusionWithRandomCancellation) {
   Watchdog dog("mutex stress", seconds(60));
   const int kTasks = 16;
-  const int kRounds = testing::ScaledForSanitizers(300, 60);
+  const int kRounds = testing::ScaledForSanitizers(2000, 400);
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   struct Guarded {
     int count = 0;

@@ -127,7 +127,7 @@ TEST(NotifyTest, WakesTheWakerOfTheLatestPoll) {
 TEST(NotifyTest, StressNoNotificationLost) {
   Watchdog dog("notify stress", seconds(60));
   const int kConsumers = 8;
-  const int kPerConsumer = testing::ScaledForSanitizers(300, 60);
+  const int kPerConsumer = testing::ScaledForSanitizers(2000, 400);
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   Notify notify;
   core::Atomic<int> consumed{0};

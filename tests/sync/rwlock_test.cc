@@ -80,7 +80,7 @@ TEST(RwLockTest, DroppedWaitingWriterReleasesReadersBehindIt) {
 TEST(RwLockTest, StressReadersAndWritersExclude) {
   Watchdog dog("rwlock stress", seconds(60));
   const int kTasks = 16;
-  const int kRounds = testing::ScaledForSanitizers(300, 60);
+  const int kRounds = testing::ScaledForSanitizers(2000, 400);
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   struct State {
     core::Atomic<int> readers{0};

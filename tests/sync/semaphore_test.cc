@@ -150,8 +150,8 @@ TEST(SemaphoreTest, WakesTheWakerOfTheLatestPoll) {
 TEST(SemaphoreTest, StressConservesPermitsWithRandomCancellation) {
   Watchdog dog("semaphore stress", seconds(60));
   constexpr std::size_t kPermits = 5;
-  const int kTasks = testing::ScaledForSanitizers(64, 16);
-  const int kRounds = testing::ScaledForSanitizers(200, 50);
+  const int kTasks = testing::ScaledForSanitizers(64, 32);
+  const int kRounds = testing::ScaledForSanitizers(1000, 200);
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   Semaphore sem(kPermits);
   core::Atomic<int> held{0};

@@ -108,7 +108,7 @@ TEST(WatchTest, WakesTheWakerOfTheLatestPoll) {
 // values (no stale one), and each ends on N (the latest is never missed).
 TEST(WatchTest, ReceiversEndOnTheLatestValueAfterManySends) {
   Watchdog dog("watch stress", seconds(60));
-  const int kSends = testing::ScaledForSanitizers(20000, 3000);
+  const int kSends = testing::ScaledForSanitizers(100000, 20000);
   constexpr int kReceivers = 8;
   Runtime rt = Runtime::Builder().worker_threads(4).build();
   auto [tx, rx] = channel<int>(0);
