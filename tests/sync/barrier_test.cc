@@ -59,6 +59,19 @@ TEST(BarrierTest, DroppedWaiterWithdrawsItsArrival) {
   EXPECT_TRUE(a.poll(wa.cx()).is_ready());
 }
 
+TEST(BarrierTest, WakesTheWakerOfTheLatestPoll) {
+  Barrier barrier(2);
+  CountingWaker first, second, leader;
+  auto waiter = barrier.wait();
+  EXPECT_TRUE(waiter.poll(first.cx()).is_pending());
+  EXPECT_TRUE(waiter.poll(second.cx()).is_pending());
+  auto last = barrier.wait();
+  EXPECT_TRUE(last.poll(leader.cx()).value().is_leader());
+  EXPECT_EQ(first.wakes(), 0);
+  EXPECT_EQ(second.wakes(), 1);
+  EXPECT_FALSE(waiter.poll(second.cx()).value().is_leader());
+}
+
 TEST(BarrierTest, StressOneLeaderPerGeneration) {
   Watchdog dog("barrier stress", seconds(60));
   constexpr int kTasks = 8;

@@ -278,5 +278,31 @@ TEST(MpscTest, StressEveryMessageOnceInOrderWithRandomCancellation) {
   EXPECT_TRUE(tx.is_closed());          // the receiver is gone
 }
 
+// Plain threads blocking_send into a small channel drained by a task on a
+// 4-worker runtime (wakes cross from plain threads to workers and back):
+// every message arrives exactly once.
+TEST(MpscTest, StressBlockingSendersIntoATask) {
+  Watchdog dog("mpsc blocking senders", seconds(60));
+  constexpr int kThreads = 3;
+  const int kPerThread = testing::ScaledForSanitizers(10000, 2000);
+  Runtime rt = Runtime::Builder().worker_threads(4).build();
+  auto [tx, rx] = channel<int>(2);
+  auto consumer = rt.spawn([](Receiver<int> rx) -> Task<std::int64_t> {
+    std::int64_t sum = 0;
+    while (std::optional<int> v = co_await rx.recv()) sum += *v;
+    co_return sum;
+  }(std::move(rx)));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([tx = tx, n = kPerThread]() mutable {
+      for (int i = 1; i <= n; ++i) EXPECT_TRUE(tx.blocking_send(i).ok());
+    });
+  }
+  { auto gone = std::move(tx); }
+  for (auto& t : threads) t.join();
+  const std::int64_t per = std::int64_t{kPerThread} * (kPerThread + 1) / 2;
+  EXPECT_EQ(rt.block_on(std::move(consumer)), kThreads * per);
+}
+
 }  // namespace
 }  // namespace magpie::mpsc
