@@ -14,6 +14,10 @@
 //   select                runtime/core   the first of two futures
 //   oneshot, CancellationToken
 //                         runtime/sync   one-value channels, shutdown signals
+//   sync::Semaphore, Notify, Mutex, RwLock, Barrier
+//                         runtime/sync   async locks and signals (FIFO, fair)
+//   mpsc, watch, broadcast
+//                         runtime/sync   channels (see docs/cancellation.md)
 //   sleep, sleep_until, timeout, Interval
 //                         reactor/time   timers (the Runtime's reactor thread)
 //   net::SocketAddr, net::TcpListener, net::TcpStream, net::UdpSocket
@@ -40,8 +44,16 @@
 #include "runtime/coro/task.h"
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
+#include "runtime/sync/barrier.h"
+#include "runtime/sync/broadcast.h"
 #include "runtime/sync/cancellation_token.h"
+#include "runtime/sync/mpsc.h"
+#include "runtime/sync/mutex.h"
+#include "runtime/sync/notify.h"
 #include "runtime/sync/oneshot.h"
+#include "runtime/sync/rwlock.h"
+#include "runtime/sync/semaphore.h"
+#include "runtime/sync/watch.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/task_dump.h"

@@ -71,6 +71,8 @@ Shared::Shared(SchedulerConfig config)
   }
 }
 
+bool current_thread_is_worker() { return current_worker != nullptr; }
+
 bool Shared::is_current_thread_worker() const {
   return current_worker != nullptr && current_worker->shared() == this;
 }

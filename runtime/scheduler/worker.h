@@ -141,6 +141,10 @@ class TaskScheduler {
   Arc<Shared> shared_;
 };
 
+// True when the calling thread is a worker of any runtime: code that would
+// block the thread (mpsc's blocking_send/blocking_recv) refuses to run there.
+bool current_thread_is_worker();
+
 }  // namespace magpie::scheduler
 
 #endif  // MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
