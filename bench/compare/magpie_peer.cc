@@ -38,8 +38,8 @@ magpie::Task<void> echo(magpie::net::TcpStream stream) {
 }
 
 magpie::Task<int> serve() {
-  auto listener = magpie::net::TcpListener::bind(
-      magpie::net::SocketAddr::ipv4_loopback(0));
+  auto listener =
+      magpie::net::TcpListener::bind(magpie::net::SocketAddr::ipv4_loopback(0));
   if (!listener.ok()) {
     std::fprintf(stderr, "bind: %s\n", listener.status().ToString().c_str());
     co_return 1;
@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   const double scale = argc > 5 ? std::atof(argv[5]) : 1.0;
   if (samples < 1 || !(scale > 0)) return usage();
   for (int i = 0; i <= samples; ++i) {  // Sample 0 warms up.
-    absl::StatusOr<double> value = magpie::bench::run_sample(rt, workload, scale);
+    absl::StatusOr<double> value =
+        magpie::bench::run_sample(rt, workload, scale);
     if (!value.ok()) {
       std::fprintf(stderr, "%s\n", value.status().ToString().c_str());
       return 2;

@@ -187,10 +187,10 @@ double run_sample(asio::io_context& io, const std::string& name, double scale) {
     }
     all_done.get_future().get();
   } else if (name == "yield_many") {
-    asio::co_spawn(io,
-                   yield_many(scaled(kYieldTasks, scale),
-                              scaled(kYieldsPerTask, scale)),
-                   asio::use_future)
+    asio::co_spawn(
+        io,
+        yield_many(scaled(kYieldTasks, scale), scaled(kYieldsPerTask, scale)),
+        asio::use_future)
         .get();
   } else if (name == "ping_pong") {
     asio::co_spawn(io, ping_pong(scaled(kPingPongs, scale)), asio::use_future)
@@ -203,7 +203,8 @@ double run_sample(asio::io_context& io, const std::string& name, double scale) {
     asio::co_spawn(io, many_timers(scaled(kTimers, scale)), asio::use_future)
         .get();
   } else if (name == "timer_lateness_p99") {
-    return asio::co_spawn(io, timer_lateness_p99(scaled(kLatenessTimers, scale)),
+    return asio::co_spawn(io,
+                          timer_lateness_p99(scaled(kLatenessTimers, scale)),
                           asio::use_future)
         .get();
   } else {
@@ -260,9 +261,10 @@ int main(int argc, char** argv) {
 
   int status = 0;
   if (!bench) {
-    asio::ip::tcp::acceptor acceptor(
-        io, {asio::ip::make_address("127.0.0.1"), 0});
-    std::printf("port %d\n", static_cast<int>(acceptor.local_endpoint().port()));
+    asio::ip::tcp::acceptor acceptor(io,
+                                     {asio::ip::make_address("127.0.0.1"), 0});
+    std::printf("port %d\n",
+                static_cast<int>(acceptor.local_endpoint().port()));
     std::fflush(stdout);
     asio::co_spawn(io, serve(std::move(acceptor)), asio::detached);
     std::this_thread::sleep_for(kMaxServe);
