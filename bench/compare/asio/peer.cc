@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,15 +53,19 @@ int scaled(int n, double scale) {
 }
 
 // Counts spawned coroutines down; the last one to finish wakes the parent
-// awaiting wait().
-class CountDown {
+// awaiting wait(). Shared by the handlers, so the last one's try_send never
+// outlives it (the parent may resume on another thread meanwhile).
+class CountDown : public std::enable_shared_from_this<CountDown> {
  public:
+  static std::shared_ptr<CountDown> make(asio::any_io_executor ex, int n) {
+    return std::make_shared<CountDown>(ex, n);
+  }
   CountDown(asio::any_io_executor ex, int n) : left_(n), done_(ex, 1) {}
   // The completion handler for co_spawn.
   auto handler() {
-    return [this](std::exception_ptr) {
-      if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        done_.try_send(asio::error_code{}, 0);
+    return [self = shared_from_this()](std::exception_ptr) {
+      if (self->left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        self->done_.try_send(asio::error_code{}, 0);
       }
     };
   }
@@ -75,9 +80,9 @@ awaitable<void> nothing() { co_return; }
 
 awaitable<void> spawn_many(int n) {
   auto ex = co_await asio::this_coro::executor;
-  CountDown all(ex, n);
-  for (int i = 0; i < n; ++i) asio::co_spawn(ex, nothing(), all.handler());
-  co_await all.wait();
+  auto all = CountDown::make(ex, n);
+  for (int i = 0; i < n; ++i) asio::co_spawn(ex, nothing(), all->handler());
+  co_await all->wait();
 }
 
 awaitable<void> yield_loop(int yields) {
@@ -87,11 +92,11 @@ awaitable<void> yield_loop(int yields) {
 
 awaitable<void> yield_many(int tasks, int yields) {
   auto ex = co_await asio::this_coro::executor;
-  CountDown all(ex, tasks);
+  auto all = CountDown::make(ex, tasks);
   for (int i = 0; i < tasks; ++i) {
-    asio::co_spawn(ex, yield_loop(yields), all.handler());
+    asio::co_spawn(ex, yield_loop(yields), all->handler());
   }
-  co_await all.wait();
+  co_await all->wait();
 }
 
 awaitable<void> pong(std::shared_ptr<IntChannel> ping,
@@ -111,9 +116,9 @@ awaitable<void> ping() {
 
 awaitable<void> ping_pong(int pairs) {
   auto ex = co_await asio::this_coro::executor;
-  CountDown all(ex, pairs);
-  for (int i = 0; i < pairs; ++i) asio::co_spawn(ex, ping(), all.handler());
-  co_await all.wait();
+  auto all = CountDown::make(ex, pairs);
+  for (int i = 0; i < pairs; ++i) asio::co_spawn(ex, ping(), all->handler());
+  co_await all->wait();
 }
 
 awaitable<void> chain(std::shared_ptr<Done> done, int remaining) {
@@ -140,11 +145,11 @@ awaitable<void> sleep_ms(int ms) {
 
 awaitable<void> many_timers(int n) {
   auto ex = co_await asio::this_coro::executor;
-  CountDown all(ex, n);
+  auto all = CountDown::make(ex, n);
   for (int i = 0; i < n; ++i) {
-    asio::co_spawn(ex, sleep_ms(1 + i % kTimerSpreadMs), all.handler());
+    asio::co_spawn(ex, sleep_ms(1 + i % kTimerSpreadMs), all->handler());
   }
-  co_await all.wait();
+  co_await all->wait();
 }
 
 awaitable<void> lateness_us(int ms, double* late) {
@@ -157,12 +162,12 @@ awaitable<void> lateness_us(int ms, double* late) {
 awaitable<double> timer_lateness_p99(int n) {
   auto ex = co_await asio::this_coro::executor;
   std::vector<double> late(n);
-  CountDown all(ex, n);
+  auto all = CountDown::make(ex, n);
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(ex, lateness_us(1 + i % kLatenessSpreadMs, &late[i]),
-                   all.handler());
+                   all->handler());
   }
-  co_await all.wait();
+  co_await all->wait();
   std::sort(late.begin(), late.end());
   co_return late[std::min<std::size_t>(late.size() - 1, 0.99 * late.size())];
 }
@@ -176,16 +181,21 @@ double run_sample(asio::io_context& io, const std::string& name, double scale) {
         .get();
   } else if (name == "spawn_remote") {
     const int n = scaled(kSpawnMany, scale);
-    std::promise<void> all_done;
-    std::atomic<int> left(n);
+    struct Remote {
+      std::atomic<int> left;
+      std::promise<void> done;
+    };
+    auto remote = std::make_shared<Remote>();
+    remote->left.store(n, std::memory_order_relaxed);
+    std::future<void> all_done = remote->done.get_future();
     for (int i = 0; i < n; ++i) {
-      asio::co_spawn(io, nothing(), [&](std::exception_ptr) {
-        if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-          all_done.set_value();
+      asio::co_spawn(io, nothing(), [remote](std::exception_ptr) {
+        if (remote->left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          remote->done.set_value();
         }
       });
     }
-    all_done.get_future().get();
+    all_done.get();
   } else if (name == "yield_many") {
     asio::co_spawn(
         io,
