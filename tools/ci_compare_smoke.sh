@@ -4,8 +4,10 @@
 # libasio-dev), builds magpie's peer, Tokio's, Go's and Asio's, and runs
 # every workload and every echo server once at a tiny size. Proves that
 # bench/compare/run.py works on a fresh machine; the numbers mean nothing.
-# About 3 minutes on 2 cores when the Tokio crate graph is already built,
-# more on the first build. Output goes to a temporary directory.
+# 50 s on the 2-core build machine with Bazel's outputs cached and cold
+# cargo, Go and g++ builds (Tokio's crate graph: ~40 s); a cold Bazel build
+# of magpie adds 2-3 min, most of it shared with CI's own build. Output goes
+# to a temporary directory.
 #
 #   tools/ci_compare_smoke.sh
 set -euo pipefail
