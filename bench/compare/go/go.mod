@@ -1,0 +1,3 @@
+module magpie/bench/compare/go
+
+go 1.19

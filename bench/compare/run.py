@@ -1,0 +1,525 @@
+#!/usr/bin/env python3
+"""magpie side by side with Tokio, Go and Asio: the same workloads, each
+runtime in its own process, interleaved, with the same number of workers.
+
+    bench/compare/run.py --quick          # a few minutes
+    bench/compare/run.py                  # the full run (3 reps x 5 samples)
+    bench/compare/run.py --smoke          # one tiny sample each (CI)
+
+Steps (each idempotent):
+  1. install the peers from Debian's packages (apt-get install -y
+     librust-tokio-dev cargo golang-go libasio-dev), unless --no-install;
+  2. build: magpie's peer and the load generator with Bazel (--config=opt),
+     Tokio with cargo --release --offline against /usr/share/cargo/registry
+     (tokio/.cargo/config.toml), Go with GOPROXY=off (stdlib only), Asio with
+     g++ -std=c++20 -O2 (header-only);
+  3. run: for each rep, for each workload, each peer in turn (magpie tokio go
+     asio, magpie tokio go asio, ...); a rep's value is the median of
+     --samples samples (after one warm-up) in a fresh process;
+  4. echo: each peer's echo server on 127.0.0.1, driven by the same closed-
+     loop load generator (bench/echo_load: 100 connections x 64 B): req/s,
+     and the server's CPU seconds (from /proc) for the same
+     number of requests; with --workers workers and with 1;
+  5. write results.md, results.csv and ratios.svg (magpie / peer per
+     workload) into --out.
+
+Every peer speaks the command line of bench/compare/magpie_peer.cc:
+    PEER bench WORKLOAD WORKERS SAMPLES [SCALE]  -> "sample <value>" lines
+    PEER echo WORKERS                            -> "port <n>", then serves
+"""
+
+import argparse
+import csv
+import datetime
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD = os.path.join(HERE, "build")  # Go and Asio binaries (git-ignored).
+
+PACKAGES = ["librust-tokio-dev", "cargo", "golang-go", "libasio-dev"]
+PEERS = ["magpie", "tokio", "go", "asio"]
+
+# name, unit, what one sample is. Lower is better for all of them.
+WORKLOADS = [
+    ("spawn_many", "ms", "a task spawns 10,000 empty tasks, awaits them"),
+    ("spawn_remote", "ms", "10,000 empty tasks spawned from outside"),
+    ("yield_many", "ms", "200 tasks x 1,000 yields"),
+    ("ping_pong", "ms", "1,000 ping/pong pairs over oneshot channels"),
+    ("chained_spawn", "ms", "each task spawns the next, depth 1,000"),
+    ("timers_100k", "ms", "100,000 tasks sleep 1-10 ms, wall time"),
+    ("timer_lateness_p99", "us", "1,000 sleeps of 1-50 ms, p99 lateness"),
+]
+
+PROCESS_TIMEOUT_S = 300  # One peer process (a warm-up and its samples).
+SERVER_START_TIMEOUT_S = 30
+
+MODES = {
+    #         reps samples scale echo_messages
+    "full": (3, 5, 1.0, 1000),
+    "quick": (1, 3, 1.0, 200),
+    "smoke": (1, 1, 0.02, 10),
+}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def sh(cmd, cwd=None, env=None, capture=False):
+    """Runs cmd; raises on failure. Returns stdout when capture is set."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    log("+ " + " ".join(cmd))
+    out = subprocess.run(cmd, cwd=cwd, env=full_env, check=True,
+                         stdout=subprocess.PIPE if capture else None,
+                         text=True)
+    return out.stdout if capture else None
+
+
+def installed(package):
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    return result.returncode == 0 and "install ok installed" in result.stdout
+
+
+def install():
+    missing = [p for p in PACKAGES if not installed(p)]
+    if not missing:
+        log("peers installed: " + " ".join(PACKAGES))
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    sh(sudo + ["apt-get", "install", "-y"] + missing, env=env)
+
+
+def peer_command(peer):
+    return {
+        "magpie": [os.path.join(ROOT, "bazel-bin/bench/compare/magpie_peer")],
+        "tokio": [os.path.join(HERE, "tokio/target/release/tokio_peer")],
+        "go": [os.path.join(BUILD, "go_peer")],
+        "asio": [os.path.join(BUILD, "asio_peer")],
+    }[peer]
+
+
+def echo_load_binary():
+    return os.path.join(ROOT, "bazel-bin/bench/echo_load")
+
+
+def build(peers):
+    os.makedirs(BUILD, exist_ok=True)
+    # magpie's peer, and the load generator every echo server is measured
+    # with (bench/echo_load, itself a magpie program).
+    sh(["bazel", "build", "--config=opt", "//bench/compare:magpie_peer",
+            "//bench:echo_load"], cwd=ROOT)
+    if "tokio" in peers:
+        # Debian's cargo and rustc, not a rustup toolchain that may be first
+        # on PATH; the source replacement is in tokio/.cargo/config.toml.
+        sh(["/usr/bin/cargo", "build", "--release", "--offline"],
+           cwd=os.path.join(HERE, "tokio"), env={"RUSTC": "/usr/bin/rustc"})
+    if "go" in peers:
+        sh(["/usr/bin/go", "build", "-o", os.path.join(BUILD, "go_peer"), "."],
+           cwd=os.path.join(HERE, "go"),
+           env={"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GO111MODULE": "on",
+                "GOCACHE": os.path.join(BUILD, "go-cache")})
+    if "asio" in peers:
+        sh(["g++", "-std=c++20", "-O2", "-DNDEBUG", "-march=native",
+            "-pthread", os.path.join(HERE, "asio/peer.cc"), "-o",
+            os.path.join(BUILD, "asio_peer")])
+
+
+def versions():
+    def first_line(cmd):
+        try:
+            out = subprocess.run(cmd, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+            return out.stdout.strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+
+    def deb(package):
+        return first_line(["dpkg-query", "-W", "-f=${Version}", package])
+
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    return {
+        "magpie": f"git {commit}, g++ -O2 -march=native (bazel --config=opt)",
+        "tokio": f"tokio {deb('librust-tokio-dev')} (librust-tokio-dev), "
+                 f"{first_line(['/usr/bin/rustc', '--version'])}",
+        "go": f"{first_line(['/usr/bin/go', 'version'])} (golang-go {deb('golang-go')})",
+        "asio": f"asio {deb('libasio-dev')} (libasio-dev), "
+                f"{first_line(['g++', '--version'])}",
+        "machine": f"{os.cpu_count()} cores, {cpu}, {platform.platform()}",
+    }
+
+
+def run_bench(peer, workload, workers, samples, scale):
+    """One process: returns the median of its samples, or None on failure."""
+    cmd = peer_command(peer) + ["bench", workload, str(workers), str(samples),
+                                repr(scale)]
+    try:
+        out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                             timeout=PROCESS_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        log(f"  {peer} {workload}: timed out after {PROCESS_TIMEOUT_S} s")
+        return None
+    values = [float(line.split()[1]) for line in out.stdout.splitlines()
+              if line.startswith("sample ")]
+    if out.returncode != 0 or len(values) != samples:
+        log(f"  {peer} {workload}: failed (exit {out.returncode})")
+        return None
+    return statistics.median(values)
+
+
+def cpu_seconds(pid):
+    """CPU time of a process so far: the sum over its threads of
+    /proc/PID/task/TID/schedstat (nanoseconds on a CPU), or utime + stime
+    from /proc/PID/stat (clock ticks) where schedstat is missing."""
+    total_ns = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total_ns += int(f.read().split()[0])
+        return total_ns / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After the ")" that closes comm: fields[11] is utime, fields[12] stime.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_echo(peer, workers, samples, args):
+    """One server process, samples load runs: median (req/s, server CPU s),
+    or None on failure."""
+    server = subprocess.Popen(peer_command(peer) + ["echo", str(workers)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        port = None
+        while port is None and time.monotonic() < deadline:
+            line = server.stdout.readline()
+            if not line:
+                break
+            if line.startswith("port "):
+                port = int(line.split()[1])
+        if port is None:
+            log(f"  {peer} echo server did not start")
+            return None
+
+        def load(messages):
+            cmd = [echo_load_binary(), f"--address=127.0.0.1:{port}",
+                   f"--connections={args.connections}",
+                   f"--messages={messages}", "--size=64",
+                   f"--workers={args.load_workers}"]
+            before = cpu_seconds(server.pid)
+            out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                                 timeout=PROCESS_TIMEOUT_S)
+            used = cpu_seconds(server.pid) - before
+            if out.returncode != 0:
+                return None
+            for line in out.stdout.splitlines():
+                if line.startswith("requests:"):
+                    return float(line.split("requests/s:")[1]), used
+            return None
+
+        load(max(1, args.echo_messages // 10))  # Warm-up.
+        results = [load(args.echo_messages) for _ in range(samples)]
+        if any(r is None for r in results):
+            log(f"  {peer} echo: a load run failed")
+            return None
+        return (statistics.median(r[0] for r in results),
+                statistics.median(r[1] for r in results))
+    except (subprocess.TimeoutExpired, OSError, ValueError) as e:
+        log(f"  {peer} echo: {e}")
+        return None
+    finally:
+        server.kill()
+        server.wait()
+
+
+def measure(args, peers, workloads):
+    """rows[(metric, peer)] = [one value per rep]; metric order kept."""
+    rows = {}
+    metrics = []  # (metric, unit, what, higher_is_better)
+    for name, unit, what in WORKLOADS:
+        if name in workloads:
+            metrics.append((name, unit, what, False))
+    echo_workers = [args.workers] + ([1] if args.workers != 1 else [])
+    if "echo" in workloads:
+        n = args.connections * args.echo_messages
+        for w in echo_workers:
+            metrics.append((f"echo_{w}w_rps", "req/s",
+                            f"echo, {w} worker(s): requests/s "
+                            f"({args.connections} conns x 64 B)", True))
+            metrics.append((f"echo_{w}w_cpu", "s",
+                            f"echo, {w} worker(s): server CPU for {n:,} "
+                            f"requests", False))
+    for m in metrics:
+        for p in peers:
+            rows[(m[0], p)] = []
+
+    for rep in range(args.reps):
+        for name, unit, _, _ in metrics:
+            if name.startswith("echo_"):
+                continue
+            for peer in peers:
+                v = run_bench(peer, name, args.workers, args.samples,
+                              args.scale)
+                rows[(name, peer)].append(v)
+                shown = "failed" if v is None else f"{v:.3f} {unit}"
+                log(f"[rep {rep + 1}/{args.reps}] {name:<19} {peer:<6} {shown}")
+        if "echo" in workloads:
+            for w in echo_workers:
+                for peer in peers:
+                    r = run_echo(peer, w, args.samples, args)
+                    rows[(f"echo_{w}w_rps", peer)].append(r and r[0])
+                    rows[(f"echo_{w}w_cpu", peer)].append(r and r[1])
+                    shown = ("failed" if r is None else
+                             f"{r[0]:.0f} req/s, server CPU {r[1]:.2f} s")
+                    log(f"[rep {rep + 1}/{args.reps}] echo {w}w{'':<12} "
+                        f"{peer:<6} {shown}")
+    return metrics, rows
+
+
+def summarize(values):
+    ok = [v for v in values if v is not None]
+    if not ok:
+        return None
+    return statistics.median(ok), min(ok), max(ok)
+
+
+def ratio(metric, rows, peer):
+    """magpie's cost / the peer's cost (< 1: magpie better), or None."""
+    name, _, _, higher_is_better = metric
+    m = summarize(rows[(name, "magpie")])
+    p = summarize(rows[(name, peer)])
+    if not m or not p or m[0] <= 0 or p[0] <= 0:
+        return None
+    return p[0] / m[0] if higher_is_better else m[0] / p[0]
+
+
+def fmt(x):
+    if x >= 1000:
+        return f"{x:,.0f}"
+    if x >= 10:
+        return f"{x:.1f}"
+    return f"{x:.3g}" if x < 1 else f"{x:.2f}"
+
+
+def write_csv(path, metrics, rows, peers):
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["workload", "unit", "peer", "median", "min", "max",
+                    "reps", "magpie_cost_over_peer"])
+        for metric in metrics:
+            for peer in peers:
+                s = summarize(rows[(metric[0], peer)])
+                r = ratio(metric, rows, peer) if peer != "magpie" else 1.0
+                w.writerow([metric[0], metric[1], peer] +
+                           ([f"{s[0]:.4g}", f"{s[1]:.4g}", f"{s[2]:.4g}"]
+                            if s else ["", "", ""]) +
+                           [len([v for v in rows[(metric[0], peer)]
+                                 if v is not None]),
+                            f"{r:.3f}" if r else ""])
+
+
+def write_markdown(path, metrics, rows, peers, args, info, command):
+    others = [p for p in peers if p != "magpie"]
+    lines = [
+        "# magpie vs Tokio, Go, Asio",
+        "",
+        f"Command: `{command}`  ",
+        f"Date: {info['date']}; {args.workers} workers; {args.reps} rep(s), "
+        f"each the median of {args.samples} sample(s) in a fresh process; "
+        "peers interleaved.  ",
+        f"Machine: {info['machine']}; load average {info['load_before']} "
+        f"before, {info['load_after']} after.",
+        "",
+    ]
+    for p in peers:
+        lines.append(f"- {p}: {info[p]}")
+    lines += [
+        "",
+        "Cells: median of the reps (min-max). Lower is better except req/s. "
+        "Ratio columns: magpie's cost / the peer's (time, CPU, or 1/req/s): "
+        "**below 1 magpie is better**, above 1 it is behind.",
+        "",
+        "| workload | unit | " + " | ".join(peers) + " | " +
+        " | ".join(f"magpie/{p}" for p in others) + " |",
+        "|---|---|" + "---|" * (len(peers) + len(others)),
+    ]
+    for metric in metrics:
+        cells = []
+        for peer in peers:
+            s = summarize(rows[(metric[0], peer)])
+            cells.append("failed" if not s else
+                         f"{fmt(s[0])} ({fmt(s[1])}-{fmt(s[2])})"
+                         if args.reps > 1 else fmt(s[0]))
+        ratios = []
+        for peer in others:
+            r = ratio(metric, rows, peer)
+            ratios.append("-" if r is None else f"{r:.2f}")
+        lines.append(f"| {metric[0]} | {metric[1]} | " + " | ".join(cells) +
+                     " | " + " | ".join(ratios) + " |")
+    lines += ["", "Workloads:", ""]
+    for metric in metrics:
+        lines.append(f"- `{metric[0]}`: {metric[2]}")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def write_svg(path, metrics, rows, peers, title):
+    """Horizontal bars of magpie/peer cost ratios on a log scale, one group
+    per workload; a bar left of 1 means magpie is better."""
+    others = [p for p in peers if p != "magpie"]
+    colors = {"tokio": "#c0504d", "go": "#4f81bd", "asio": "#9bbb59"}
+    lo, hi = 1 / 16, 16  # Ratios beyond are clipped and labelled.
+    label_w, plot_w, bar_h, gap = 190, 520, 11, 9
+    group_h = bar_h * len(others) + gap
+    top = 56
+    height = top + group_h * len(metrics) + 50
+    width = label_w + plot_w + 70
+
+    def x_of(r):
+        r = min(max(r, lo), hi)
+        return label_w + plot_w * (math.log(r) - math.log(lo)) / (
+            math.log(hi) - math.log(lo))
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+           f'height="{height}" font-family="sans-serif" font-size="11">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{width / 2}" y="18" text-anchor="middle" '
+           f'font-size="13">{title}</text>',
+           f'<text x="{width / 2}" y="34" text-anchor="middle" fill="#555">'
+           'magpie cost / peer cost (log scale): left of 1 magpie is better, '
+           'right of 1 it is behind</text>']
+    for i, p in enumerate(others):
+        out.append(f'<rect x="{label_w + i * 90}" y="40" width="10" '
+                   f'height="10" fill="{colors.get(p, "#888")}"/>'
+                   f'<text x="{label_w + i * 90 + 14}" y="49">{p}</text>')
+    bottom = top + group_h * len(metrics)
+    for tick in [1 / 16, 1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8, 16]:
+        x = x_of(tick)
+        label = f"1/{int(1 / tick)}" if tick < 1 else f"{int(tick)}"
+        out.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" '
+                   f'y2="{bottom}" stroke="{"#000" if tick == 1 else "#ddd"}"/>'
+                   f'<text x="{x:.1f}" y="{bottom + 14}" '
+                   f'text-anchor="middle">{label}</text>')
+    for g, metric in enumerate(metrics):
+        y0 = top + g * group_h
+        out.append(f'<text x="{label_w - 8}" y="{y0 + group_h / 2 + 1}" '
+                   f'text-anchor="end">{metric[0]}</text>')
+        for i, peer in enumerate(others):
+            r = ratio(metric, rows, peer)
+            y = y0 + i * bar_h
+            if r is None:
+                out.append(f'<text x="{x_of(1) + 4:.1f}" y="{y + bar_h - 2}" '
+                           f'fill="#888">n/a</text>')
+                continue
+            x1, x2 = sorted([x_of(1), x_of(r)])
+            out.append(f'<rect x="{x1:.1f}" y="{y}" width="{max(x2 - x1, 1):.1f}" '
+                       f'height="{bar_h - 1}" fill="{colors.get(peer, "#888")}"/>')
+            tx = x2 + 3 if r >= 1 else x1 - 3
+            anchor = "start" if r >= 1 else "end"
+            out.append(f'<text x="{tx:.1f}" y="{y + bar_h - 2}" '
+                       f'text-anchor="{anchor}" font-size="9">{r:.2f}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true",
+                      help="1 rep x 3 samples, 200 echo messages/connection")
+    mode.add_argument("--smoke", action="store_true",
+                      help="1 sample of each at 2%% size (CI)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--reps", type=int)
+    parser.add_argument("--samples", type=int)
+    parser.add_argument("--scale", type=float)
+    parser.add_argument("--echo-messages", type=int,
+                        help="round trips per connection per load run")
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--load-workers", type=int, default=2,
+                        help="worker threads of the load generator")
+    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--workloads",
+                        default=",".join([w[0] for w in WORKLOADS] + ["echo"]))
+    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--no-build", action="store_true")
+    args = parser.parse_args()
+
+    reps, samples, scale, messages = MODES[
+        "quick" if args.quick else "smoke" if args.smoke else "full"]
+    args.reps = args.reps or reps
+    args.samples = args.samples or samples
+    args.scale = args.scale or scale
+    args.echo_messages = args.echo_messages or messages
+    peers = args.peers.split(",")
+    workloads = args.workloads.split(",")
+    known = [w[0] for w in WORKLOADS] + ["echo"]
+    bad = [p for p in peers if p not in PEERS] + [
+        w for w in workloads if w not in known]
+    if bad or "magpie" not in peers or args.workers < 1:
+        parser.error(f"unknown peer/workload {bad}, or no magpie, or workers < 1")
+
+    if not args.no_install:
+        install()
+    if not args.no_build:
+        build(peers)
+    info = versions()
+    info["date"] = datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
+    info["load_before"] = loadavg()
+    started = time.monotonic()
+    metrics, rows = measure(args, peers, workloads)
+    info["load_after"] = loadavg()
+    log(f"measured in {time.monotonic() - started:.0f} s")
+
+    os.makedirs(args.out, exist_ok=True)
+    command = "bench/compare/run.py " + " ".join(sys.argv[1:])
+    write_csv(os.path.join(args.out, "results.csv"), metrics, rows, peers)
+    write_markdown(os.path.join(args.out, "results.md"), metrics, rows, peers,
+                   args, info, command.strip())
+    write_svg(os.path.join(args.out, "ratios.svg"), metrics, rows, peers,
+              f"magpie vs Tokio / Go / Asio, {args.workers} workers "
+              f"({info['date']})")
+    with open(os.path.join(args.out, "results.md")) as f:
+        print(f.read())
+    failed = [k for k, v in rows.items() if all(x is None for x in v)]
+    if failed:
+        log(f"failed: {sorted(set(k for k in failed))}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
