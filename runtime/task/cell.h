@@ -77,6 +77,7 @@ class Cell {
   static void cancel(Header* header) {
     TaskOutput<Output> out;
     out.error = std::make_exception_ptr(TaskCancelled());
+    out.cancelled = true;
     from(header)->stage_.template emplace<kFinished>(std::move(out));
   }
 
@@ -90,6 +91,7 @@ class Cell {
     auto* dst = static_cast<TaskOutput<Output>*>(out);
     // Member-wise, so an output type need only be move-constructible.
     dst->error = std::move(src.error);
+    dst->cancelled = src.cancelled;
     if constexpr (std::is_void_v<Output>) {
       dst->value = src.value;
     } else if (src.value.has_value()) {

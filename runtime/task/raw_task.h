@@ -74,6 +74,14 @@ void shutdown(Header* header);
 void drop_reference(Header* header);
 
 // JoinHandle side (the caller owns the JoinHandle's reference).
+enum class [[nodiscard]] JoinWakerRegistration {
+  kRegistered,  // the task will wake `waker` when it completes
+  kComplete,    // it already completed: nothing was registered
+};
+// Registers `waker` as the join waker (replacing the stored one unless it
+// will_wake the same target) without reading the output. JoinSet uses it to
+// hear of a completion without polling the handle.
+JoinWakerRegistration register_join_waker(Header* header, const Waker& waker);
 // Moves the output into *out (a TaskOutput<T>*) and returns true when the
 // task is complete; otherwise registers `waker` as the join waker (replacing
 // the stored one unless it will_wake the same task) and returns false.
