@@ -5,6 +5,7 @@
 //   - Notified: a run-queue entry ("this task should be polled"). At most
 //     one exists at a time (state rule 1).
 //   - JoinHandle<T>: the spawner's handle to the output.
+//   - each AbortHandle (abort_handle.h): may cancel, holds no JOIN_INTEREST.
 //   - each task Waker (the waker's data is the Header itself: no allocation
 //     per waker).
 //   - the scheduler's OwnedTasks list, from spawn until the task completes
