@@ -38,15 +38,18 @@ void notify(Arc<EntryNode> node) {
   // ORDERING: acq_rel, ready-list rule 1: the release half publishes the
   // task's completion to the set's clearing exchange.
   if (node->notified.exchange(true, std::memory_order_acq_rel)) return;
-  // Our own reference: once pushed, the node may be popped and dropped,
-  // and the set destroyed, before we wake the consumer.
-  Arc<ReadyList> list = node->list;
+  ReadyList* list = node->list.get();
+  bool was_empty;
   {
     core::MutexLock lock(&list->mu);
     if (list->closed) return;  // rule 2; `node` is dropped after the unlock
-    list->ready.push_back(std::move(node));
+    was_empty = list->ready.empty();
+    // A copy: our `node` keeps the node, and through it the list, alive
+    // until we are done, even if the set pops it and goes away meanwhile.
+    list->ready.push_back(node);
   }
-  list->consumer.wake();  // outside the lock (STYLE rule 8)
+  // Ready-list rule 3: only the push that made the list non-empty wakes.
+  if (was_empty) list->consumer.wake();  // outside the lock (STYLE rule 8)
 }
 
 void ReadyList::take(std::deque<Arc<EntryNode>>* out) {

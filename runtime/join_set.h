@@ -87,6 +87,13 @@ struct EntryNode;
 //     as in core::WakeSet).
 //  2. After close() nothing is pushed: entries hold the list alive, and the
 //     list must not hold entries once the set is gone (a reference cycle).
+//  3. Only a push onto an empty list wakes the consumer. So the consumer
+//     answers Pending only (a) right after a take that found the list empty,
+//     having registered its waker before that take: the next push finds the
+//     list empty and wakes that waker; or (b) when the coop budget is spent,
+//     and then it wakes its own waker (the entry it could not read went
+//     back on a list that may already be non-empty, whose pusher's wake was
+//     spent on an earlier poll).
 struct ReadyList {
   core::Mutex mu;
   std::deque<Arc<EntryNode>> ready ABSL_GUARDED_BY(mu);
@@ -197,10 +204,13 @@ class JoinSet {
       Context entry_cx(waker);
       auto poll = slots_[index].handle.poll_result(entry_cx);
       if (poll.is_pending()) {
-        // Out of budget: the handle woke the entry waker, which queued the
-        // entry again and woke us. Otherwise (not complete after all) the
-        // handle registered the entry waker: look at the next entry.
-        if (!coop::has_budget_remaining()) return Pending;
+        if (!coop::has_budget_remaining()) {
+          // Out of budget: the handle woke the entry waker, which queued
+          // the entry again; come back when the task runs next (rule 3b).
+          cx.waker().wake_by_ref();
+          return Pending;
+        }
+        // Not complete after all: the handle registered the entry waker.
         continue;
       }
       remove(index);

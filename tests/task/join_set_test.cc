@@ -226,6 +226,46 @@ TEST(JoinSetTest, TheHandleSpendsTheBudget) {
   EXPECT_TRUE(set.is_empty());
 }
 
+// Out of budget while results wait both in the set's batch and on the
+// shared ready list (whose first pusher's wake was already spent): the set
+// must still ask to be polled again. This hung the JoinSet benchmark once.
+TEST(JoinSetTest, OutOfBudgetWithAResultOnTheListStillWakes) {
+  LocalExecutor ex;
+  JoinSet<int> set;
+  std::vector<Arc<Event>> events;
+  for (int i = 0; i < 4; ++i) {
+    events.push_back(make_arc<Event>());
+    set.spawn_on(Gate(events[i], i), ex);
+  }
+  ex.run_until_stalled();
+  for (int i = 0; i < 3; ++i) events[i]->set();
+  ex.run_until_stalled();
+  auto counter = make_arc<WakeCounter>();
+  Waker waker = waker_from(counter);
+  auto first = PollNext(set, waker);  // takes results 0, 1, 2 as a batch
+  ASSERT_TRUE(first.is_ready());
+  EXPECT_EQ(first.value()->value(), 0);
+  events[3]->set();  // onto the (empty) list: wakes us once
+  ex.run_until_stalled();
+  const int woken = counter->count();
+  {
+    coop::BudgetScope scope(1);
+    auto second = PollNext(set, waker);
+    ASSERT_TRUE(second.is_ready());
+    EXPECT_EQ(second.value()->value(), 1);
+    EXPECT_TRUE(PollNext(set, waker).is_pending());  // budget spent
+  }
+  EXPECT_GT(counter->count(), woken);  // asked to be polled again
+  std::vector<int> rest;
+  for (int i = 0; i < 2; ++i) {
+    auto poll = PollNext(set, waker);
+    ASSERT_TRUE(poll.is_ready());
+    rest.push_back(poll.value()->value());
+  }
+  EXPECT_EQ(rest, (std::vector<int>{3, 2}));
+  EXPECT_TRUE(set.is_empty());
+}
+
 TEST(JoinSetTest, VoidTasksOnTheCurrentRuntime) {
   Runtime rt = Runtime::Builder().worker_threads(2).build();
   auto body = []() -> Task<int> {
