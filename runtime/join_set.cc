@@ -25,7 +25,9 @@ void EntryWakeByRef(const void* data) {
   notify(Arc<EntryNode>::from_raw(data));
 }
 
-void EntryDrop(const void* data) { Arc<EntryNode> dropped = Arc<EntryNode>::from_raw(data); }
+void EntryDrop(const void* data) {
+  Arc<EntryNode> dropped = Arc<EntryNode>::from_raw(data);
+}
 
 }  // namespace
 

@@ -110,7 +110,8 @@ struct ReadyList {
 
 // One task of a set, as its waker sees it.
 struct EntryNode {
-  static constexpr std::size_t kRemoved = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t kRemoved =
+      std::numeric_limits<std::size_t>::max();
 
   EntryNode(Arc<ReadyList> list, std::size_t slot)
       : list(std::move(list)), slot(slot) {}

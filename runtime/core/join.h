@@ -105,9 +105,9 @@ class Join {
  private:
   template <std::size_t... I>
   void poll_index(std::uint32_t index, std::index_sequence<I...>) {
-    ((index == I && join_internal::poll_child(std::get<I>(children_),
-                                              std::get<I>(outputs_), *wakes_,
-                                              index)
+    ((index == I &&
+              join_internal::poll_child(std::get<I>(children_),
+                                        std::get<I>(outputs_), *wakes_, index)
           ? static_cast<void>(--remaining_)
           : static_cast<void>(0)),
      ...);
@@ -151,8 +151,8 @@ class JoinAll {
     wakes_->register_parent(cx.waker());
     wakes_->take_woken(&woken_);
     for (std::uint32_t index : woken_) {
-      if (join_internal::poll_child(children_[index], outputs_[index],
-                                    *wakes_, index)) {
+      if (join_internal::poll_child(children_[index], outputs_[index], *wakes_,
+                                    index)) {
         --remaining_;
       }
     }

@@ -110,8 +110,9 @@ class Select {
 
 // The first of `futures...` to finish; see the header comment.
 template <class... Fs>
-requires(sizeof...(Fs) >= 1 && (Future<std::decay_t<Fs>> && ...))
-    Select<std::decay_t<Fs>...> select(Fs&&... futures) {
+requires(sizeof...(Fs) >= 1 &&
+         (Future<std::decay_t<Fs>> &&
+          ...)) Select<std::decay_t<Fs>...> select(Fs&&... futures) {
   return Select<std::decay_t<Fs>...>(std::forward<Fs>(futures)...);
 }
 

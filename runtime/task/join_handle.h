@@ -104,9 +104,7 @@ class JoinHandle {
   void abort() const { task::abort(header_); }
 
   // A handle that can cancel this task but not read its output.
-  AbortHandle abort_handle() const {
-    return AbortHandle::from_header(header_);
-  }
+  AbortHandle abort_handle() const { return AbortHandle::from_header(header_); }
 
   // True once the task has completed (with a value, an error or cancelled).
   bool is_finished() const { return header_->state.load().is_complete(); }

@@ -147,8 +147,7 @@ void shutdown(Header* header) {
   }
 }
 
-JoinWakerRegistration register_join_waker(Header* header,
-                                          const Waker& waker) {
+JoinWakerRegistration register_join_waker(Header* header, const Waker& waker) {
   const Snapshot snapshot = header->state.load();
   if (snapshot.is_complete()) return JoinWakerRegistration::kComplete;
   Trailer* trailer = trailer_of(header);

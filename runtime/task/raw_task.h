@@ -75,9 +75,9 @@ void shutdown(Header* header);
 void drop_reference(Header* header);
 
 // JoinHandle side (the caller owns the JoinHandle's reference).
-enum class [[nodiscard]] JoinWakerRegistration {
-  kRegistered,  // the task will wake `waker` when it completes
-  kComplete,    // it already completed: nothing was registered
+enum class [[nodiscard]] JoinWakerRegistration{
+    kRegistered,  // the task will wake `waker` when it completes
+    kComplete,    // it already completed: nothing was registered
 };
 // Registers `waker` as the join waker (replacing the stored one unless it
 // will_wake the same target) without reading the output. JoinSet uses it to

@@ -41,8 +41,8 @@ std::vector<Arc<Event>> MakeEvents(int n) {
 
 TEST(JoinTest, OutputsComeBackInArgumentOrder) {
   auto events = MakeEvents(3);
-  auto joined = join(Gate(events[0], 10), Gate(events[1], 11),
-                     Gate(events[2], 12));
+  auto joined =
+      join(Gate(events[0], 10), Gate(events[1], 11), Gate(events[2], 12));
   auto counter = make_arc<WakeCounter>();
   Waker waker = waker_from(counter);
   Context cx(waker);
@@ -66,8 +66,9 @@ TEST(JoinTest, VoidOutputsBecomeMonostate) {
   auto poll = joined.poll(cx);
   ASSERT_TRUE(poll.is_ready());
   EXPECT_EQ(std::get<1>(poll.value()), 7);
-  static_assert(std::is_same_v<std::tuple_element_t<0, decltype(joined)::Output>,
-                               std::monostate>);
+  static_assert(
+      std::is_same_v<std::tuple_element_t<0, decltype(joined)::Output>,
+                     std::monostate>);
 }
 
 TEST(JoinTest, EmptyJoinsAreReadyAtOnce) {
@@ -86,7 +87,8 @@ TEST(JoinAllTest, OnlyWokenChildrenArePolledAgain) {
   auto events = MakeEvents(kChildren);
   std::vector<core::Atomic<int>> polls(kChildren);
   std::vector<Gate> gates;
-  for (int i = 0; i < kChildren; ++i) gates.emplace_back(events[i], i, &polls[i]);
+  for (int i = 0; i < kChildren; ++i)
+    gates.emplace_back(events[i], i, &polls[i]);
   auto all = join_all(std::move(gates));
   Waker waker = noop_waker();
   Context cx(waker);
@@ -216,7 +218,7 @@ TEST(JoinAllTest, SpawnedTasksFinishingOutOfOrder) {
       // Later tasks yield less, so they tend to finish first.
       handles.push_back(spawn([](int i) -> Task<int> {
         for (int y = 0; y < (kTasks - i) % 17; ++y) co_await yield_now();
-        co_return i * i;
+        co_return i* i;
       }(i)));
     }
     auto all = join_all(std::move(handles));

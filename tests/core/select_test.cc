@@ -77,9 +77,9 @@ TEST(SelectTest, LosersAreDestroyedExactlyOnceWhenItCompletes) {
   core::Atomic<int> drops1{0};
   core::Atomic<int> drops2{0};
   {
-    auto race = select(Gate(e0, 0, nullptr, &drops0),
-                       Gate(e1, 1, nullptr, &drops1),
-                       Gate(e2, 2, nullptr, &drops2));
+    auto race =
+        select(Gate(e0, 0, nullptr, &drops0), Gate(e1, 1, nullptr, &drops1),
+               Gate(e2, 2, nullptr, &drops2));
     Waker waker = noop_waker();
     Context cx(waker);
     EXPECT_TRUE(race.poll(cx).is_pending());

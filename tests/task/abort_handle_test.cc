@@ -84,9 +84,8 @@ TEST(AbortHandleTest, HoldsNoJoinInterest) {
   LocalExecutor ex;
   core::Atomic<int> drops{0};
   AbortHandle stop = [&] {
-    auto h = ex.spawn(poll_fn([&](Context&) -> Poll<DropCounter> {
-      return DropCounter(&drops);
-    }));
+    auto h = ex.spawn(poll_fn(
+        [&](Context&) -> Poll<DropCounter> { return DropCounter(&drops); }));
     return h.abort_handle();
   }();
   ex.run_until_stalled();

@@ -132,10 +132,9 @@ TEST(JoinSetTest, DestroyingTheSetAbortsItsTasks) {
 TEST(JoinSetTest, ATasksExceptionIsAValue) {
   LocalExecutor ex;
   JoinSet<int> set;
-  set.spawn_on(poll_fn([](Context&) -> Poll<int> {
-                 throw std::runtime_error("boom");
-               }),
-               ex);
+  set.spawn_on(
+      poll_fn([](Context&) -> Poll<int> { throw std::runtime_error("boom"); }),
+      ex);
   ex.run_until_stalled();
   auto poll = PollNext(set, noop_waker());
   ASSERT_TRUE(poll.is_ready());

@@ -178,8 +178,7 @@ TEST(StateTest, ShutdownClaimsIdleTasksOnly) {
 
   State running(3);
   ASSERT_EQ(running.transition_to_running(), TransitionToRunning::kSuccess);
-  EXPECT_EQ(running.transition_to_shutdown(),
-            TransitionToShutdown::kDoNothing);
+  EXPECT_EQ(running.transition_to_shutdown(), TransitionToShutdown::kDoNothing);
   EXPECT_EQ(running.transition_to_idle(), TransitionToIdle::kCancelled);
 }
 
