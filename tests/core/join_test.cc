@@ -133,6 +133,20 @@ TEST(JoinAllTest, FinishedChildrenAreDestroyedAtOnceAndOnce) {
   EXPECT_EQ(drops1.load(), 1);
 }
 
+TEST(JoinAllTest, WakingAChildAfterTheJoinIsGone) {
+  // A child's waker kept by a leaf outlives the join (wake-set rule 3).
+  auto event = make_arc<Event>();
+  {
+    std::vector<Gate> gates;
+    gates.emplace_back(event, 1);
+    auto all = join_all(std::move(gates));
+    Waker waker = noop_waker();
+    Context cx(waker);
+    EXPECT_TRUE(all.poll(cx).is_pending());
+  }              // the Event still holds the child's waker
+  event->set();  // wakes into a set nobody polls; freed with the last waker
+}
+
 TEST(JoinTest, TheLatestWakerIsWoken) {
   auto events = MakeEvents(2);
   auto joined = join(Gate(events[0], 0), Gate(events[1], 1));
