@@ -6,12 +6,15 @@
 //   Future, Poll, Context, Waker, RawWaker, Arc, waker_from, AtomicWaker
 //                         runtime/core   what a future is and how it is woken
 //   Task<T>               runtime/coro   coroutines: co_await any Future
-//   JoinHandle<T>         runtime/task   a spawned task's output
+//   JoinHandle<T>, AbortHandle, JoinResult<T>
+//                         runtime/task   a spawned task's output; cancelling it
+//   JoinSet<T>            runtime        many tasks, results in completion order
 //   block_on              runtime        run one future on this thread
 //   LocalExecutor         runtime        a single-threaded executor
 //   Runtime, Handle, spawn, spawn_blocking, yield_now
 //                         runtime        the work-stealing runtime
-//   select                runtime/core   the first of two futures
+//   join, join_all        runtime/core   all of several futures, in one task
+//   select, select_all    runtime/core   the first of several futures
 //   oneshot, CancellationToken
 //                         runtime/sync   one-value channels, shutdown signals
 //   sync::Semaphore, Notify, Mutex, RwLock, Barrier
@@ -37,11 +40,13 @@
 #include "runtime/core/context.h"
 #include "runtime/core/coop.h"
 #include "runtime/core/future.h"
+#include "runtime/core/join.h"
 #include "runtime/core/poll.h"
 #include "runtime/core/poll_fn.h"
 #include "runtime/core/select.h"
 #include "runtime/core/waker.h"
 #include "runtime/coro/task.h"
+#include "runtime/join_set.h"
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
 #include "runtime/sync/barrier.h"
@@ -54,8 +59,10 @@
 #include "runtime/sync/rwlock.h"
 #include "runtime/sync/semaphore.h"
 #include "runtime/sync/watch.h"
+#include "runtime/task/abort_handle.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
+#include "runtime/task/join_result.h"
 #include "runtime/task/task_dump.h"
 #include "runtime/version.h"
 #include "runtime/yield_now.h"

@@ -24,7 +24,10 @@
 //     it declares `static constexpr bool kBuiltFromTemporary = true;`.
 //     magpie's future factories (poll_fn, timeout) set it when their
 //     argument was an rvalue aggregate, an rvalue closure or functor that is
-//     not trivially destructible, or itself a future built from one.
+//     not trivially destructible, or itself a future built from one; the
+//     combinators (select, select_all, join, join_all) when any child type
+//     is an owning aggregate or built from a temporary (they cannot tell a
+//     copied lvalue from a temporary, so they err on the side of refusing).
 // The forms no type can reveal (a temporary passed to spawn(), to a Task
 // coroutine, or to a user's own factory) are found by tools/coawait_lint.py,
 // which CI runs over the whole tree.

@@ -133,12 +133,14 @@ class Cell {
     auto* dst = static_cast<TaskOutput<Output>*>(out);
     if (cell->stage_.index() == kCancelled) {
       dst->error = std::make_exception_ptr(TaskCancelled());
+      dst->cancelled = true;
       cell->stage_.template emplace<kConsumed>();
       return;
     }
     TaskOutput<Output>& src = std::get<kFinished>(cell->stage_);
     // Member-wise, so an output type need only be move-constructible.
     dst->error = std::move(src.error);
+    dst->cancelled = src.cancelled;
     if constexpr (std::is_void_v<Output>) {
       dst->value = src.value;
     } else if (src.value.has_value()) {

@@ -14,7 +14,8 @@
 //
 // Ownership: the cell is reference counted through the state word (state.h);
 // a Header* by itself owns nothing. Owning handles are Notified (a run-queue
-// entry), JoinHandle<T>, each task Waker and the scheduler's OwnedTasks list.
+// entry), JoinHandle<T>, each AbortHandle, each task Waker and the
+// scheduler's OwnedTasks list.
 //
 // Threads: the Header is shared by every holder of a reference; its fields
 // are immutable after construction except `state` (atomic) and the Trailer

@@ -13,6 +13,11 @@
 //   dropped when it finishes. An exception it threw that the handle never
 //   read goes to the runtime's unhandled-exception policy (by default one
 //   line on stderr with the task's id and spawn site; unhandled_exception.h).
+// - abort_handle() gives a copyable AbortHandle (abort_handle.h) that can
+//   cancel the task but not read its output.
+// - poll_result() is poll() with the task's exception or cancellation
+//   delivered as a JoinResult (join_result.h) instead of thrown; JoinSet
+//   uses it.
 //
 // Ownership: move-only; owns one reference to the task and its join
 // interest. Threads: one thread at a time uses a handle (like any future);
@@ -28,7 +33,9 @@
 #include "runtime/core/context.h"
 #include "runtime/core/coop.h"
 #include "runtime/core/poll.h"
+#include "runtime/task/abort_handle.h"
 #include "runtime/task/header.h"
+#include "runtime/task/join_result.h"
 #include "runtime/task/output.h"
 #include "runtime/task/raw_task.h"
 
@@ -73,8 +80,33 @@ class JoinHandle {
     }
   }
 
+  // As poll(), but a task that threw or was cancelled answers a JoinResult
+  // holding the error instead of throwing it.
+  Poll<JoinResult<T>> poll_result(Context& cx) {
+    assert(header_ != nullptr && "JoinHandle polled after it was moved from");
+    auto coop = coop::poll_proceed(cx);
+    if (!coop) return Pending;
+    task::TaskOutput<T> out;
+    if (!task::try_read_output(header_, &out, cx.waker())) return Pending;
+    assert(out.has_result() && "JoinHandle polled again after completion");
+    coop->made_progress();
+    return JoinResult<T>(header_->id, std::move(out));
+  }
+
+  // Registers `waker` to be woken when the task completes, without reading
+  // its output or touching the coop budget. False (and nothing registered)
+  // when the task already completed. For combinators that watch many
+  // handles (JoinSet); the next poll() registers its own waker as usual.
+  bool register_waker(const Waker& waker) {
+    return task::register_join_waker(header_, waker) ==
+           task::JoinWakerRegistration::kRegistered;
+  }
+
   // Requests cancellation; see the header comment.
   void abort() const { task::abort(header_); }
+
+  // A handle that can cancel this task but not read its output.
+  AbortHandle abort_handle() const { return AbortHandle::from_header(header_); }
 
   // True once the task has completed (with a value, an error or cancelled).
   bool is_finished() const { return header_->state.load().is_complete(); }

@@ -1,6 +1,7 @@
 // magpie::task::TaskOutput<T> — where a finished task's result travels from
 // the task cell to its JoinHandle: a value, or the exception the task threw
-// (TaskCancelled for an aborted task).
+// (TaskCancelled for an aborted task, with `cancelled` set so a JoinSet can
+// tell cancellation apart without rethrowing).
 //
 // Ownership: a plain value owned by whoever holds it (the cell's stage until
 // the JoinHandle reads it, then the JoinHandle). One thread at a time.
@@ -18,6 +19,7 @@ template <class T>
 struct TaskOutput {
   std::optional<T> value;
   std::exception_ptr error;
+  bool cancelled = false;
 
   bool has_result() const { return value.has_value() || error != nullptr; }
   // Returns the value or rethrows the error.
@@ -33,6 +35,7 @@ template <>
 struct TaskOutput<void> {
   bool value = false;
   std::exception_ptr error;
+  bool cancelled = false;
 
   bool has_result() const { return value || error != nullptr; }
   void take() {

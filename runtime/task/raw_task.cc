@@ -24,14 +24,18 @@ void drop_unread_output(Header* header) {
 // The task finished (Ready, threw, or was cancelled); the caller holds
 // RUNNING and one reference, which this consumes.
 void complete(Header* header) {
-  const Snapshot after = header->state.transition_to_complete();
-  if (!after.is_join_interested()) {
-    // State rule 4: the JoinHandle was dropped before the task finished;
-    // nobody will read the output, so it is ours to drop (and to report).
-    drop_unread_output(header);
-  } else if (after.is_join_waker_set()) {
-    // State rule 3: COMPLETE and JOIN_WAKER are both set, we may read it.
-    trailer_of(header)->join_waker.wake_by_ref();
+  switch (header->state.transition_to_complete()) {
+    case TransitionToComplete::kDropOutput:
+      // State rule 4: the JoinHandle was dropped before the task finished;
+      // nobody will read the output, so it is ours to drop (and to report).
+      drop_unread_output(header);
+      break;
+    case TransitionToComplete::kWakeJoinWaker:
+      // State rule 3: COMPLETE and JOIN_WAKER are both set, we may read it.
+      trailer_of(header)->join_waker.wake_by_ref();
+      break;
+    case TransitionToComplete::kDoNothing:
+      break;
   }
   // Our reference, plus the OwnedTasks list's if it still held the task.
   const std::uint64_t refs = header->vtable->release(header) ? 2 : 1;
@@ -145,11 +149,14 @@ void Notified::run() && {
 }
 
 void shutdown(Header* header) {
-  if (header->state.transition_to_shutdown()) {
-    // We claimed it (RUNNING); the list's reference plays the runner's.
-    cancel_and_complete(header);
-  } else {
-    drop_reference(header);
+  switch (header->state.transition_to_shutdown()) {
+    case TransitionToShutdown::kCancelNow:
+      // We claimed it (RUNNING); the list's reference plays the runner's.
+      cancel_and_complete(header);
+      return;
+    case TransitionToShutdown::kDoNothing:
+      drop_reference(header);
+      return;
   }
 }
 
@@ -162,37 +169,48 @@ void refuse(Header* header) {
   drop_reference(header);
 }
 
+JoinWakerRegistration register_join_waker(Header* header, const Waker& waker) {
+  const Snapshot snapshot = header->state.load();
+  if (snapshot.is_complete()) return JoinWakerRegistration::kComplete;
+  Trailer* trailer = trailer_of(header);
+  if (snapshot.is_join_waker_set()) {
+    // Replace the stored waker only if it targets someone else.
+    if (trailer->join_waker.will_wake(waker)) {
+      return JoinWakerRegistration::kRegistered;
+    }
+    if (header->state.unset_join_waker() == TransitionJoinWaker::kComplete) {
+      return JoinWakerRegistration::kComplete;
+    }
+  }
+  // State rule 3: JOIN_WAKER is clear, the slot is ours.
+  trailer->join_waker = waker;
+  if (header->state.set_join_waker() == TransitionJoinWaker::kOk) {
+    return JoinWakerRegistration::kRegistered;
+  }
+  trailer->join_waker = Waker();
+  return JoinWakerRegistration::kComplete;
+}
+
 bool try_read_output(Header* header, void* out, const Waker& waker) {
-  Snapshot snapshot = header->state.load();
-  bool complete = snapshot.is_complete();
-  if (!complete) {
-    Trailer* trailer = trailer_of(header);
-    if (snapshot.is_join_waker_set()) {
-      // Replace the stored waker only if it targets someone else.
-      if (trailer->join_waker.will_wake(waker)) return false;
-      complete = !header->state.unset_waker();
-    }
-    if (!complete) {
-      // State rule 3: JOIN_WAKER is clear, the slot is ours.
-      trailer->join_waker = waker;
-      if (header->state.set_join_waker()) return false;
-      trailer->join_waker = Waker();
-      complete = true;
-    }
+  if (register_join_waker(header, waker) ==
+      JoinWakerRegistration::kRegistered) {
+    return false;
   }
   header->vtable->read_output(header, out);
   return true;
 }
 
 void drop_join_handle(Header* header) {
-  const Snapshot before = header->state.unset_join_interested();
-  if (before.is_complete()) {
-    // State rule 4: the output is ours (empty if it was already read); an
-    // exception still in it was never awaited: unhandled.
-    drop_unread_output(header);
-  } else {
-    // JOIN_WAKER is now clear: the slot is ours (state rule 3).
-    trailer_of(header)->join_waker = Waker();
+  switch (header->state.unset_join_interested()) {
+    case TransitionToJoinHandleDrop::kDropOutput:
+      // State rule 4: the output is ours (empty if it was already read); an
+      // exception still in it was never awaited: unhandled.
+      drop_unread_output(header);
+      break;
+    case TransitionToJoinHandleDrop::kDropJoinWaker:
+      // JOIN_WAKER is now clear: the slot is ours (state rule 3).
+      trailer_of(header)->join_waker = Waker();
+      break;
   }
   drop_reference(header);
 }

@@ -5,6 +5,7 @@
 //   - Notified: a run-queue entry ("this task should be polled"). At most
 //     one exists at a time (state rule 1).
 //   - JoinHandle<T>: the spawner's handle to the output.
+//   - each AbortHandle (abort_handle.h): may cancel, holds no JOIN_INTEREST.
 //   - each task Waker (the waker's data is the Header itself: no allocation
 //     per waker).
 //   - the scheduler's OwnedTasks list, from spawn until the task completes
@@ -83,6 +84,14 @@ void refuse(Header* header);
 void drop_reference(Header* header);
 
 // JoinHandle side (the caller owns the JoinHandle's reference).
+enum class [[nodiscard]] JoinWakerRegistration{
+    kRegistered,  // the task will wake `waker` when it completes
+    kComplete,    // it already completed: nothing was registered
+};
+// Registers `waker` as the join waker (replacing the stored one unless it
+// will_wake the same target) without reading the output. JoinSet uses it to
+// hear of a completion without polling the handle.
+JoinWakerRegistration register_join_waker(Header* header, const Waker& waker);
 // Moves the output into *out (a TaskOutput<T>*) and returns true when the
 // task is complete; otherwise registers `waker` as the join waker (replacing
 // the stored one unless it will_wake the same task) and returns false.

@@ -78,13 +78,16 @@ TransitionToIdle State::transition_to_idle() {
   });
 }
 
-Snapshot State::transition_to_complete() {
+TransitionToComplete State::transition_to_complete() {
   // ORDERING: acq_rel; release publishes the stored output to the
   // JoinHandle's acquire load (state rule 4).
   const std::uint64_t prev =
       word_.fetch_xor(S::kRunning | S::kComplete, std::memory_order_acq_rel);
-  assert(S(prev).is_running() && !S(prev).is_complete());
-  return Snapshot(prev ^ (S::kRunning | S::kComplete));
+  const S s(prev);
+  assert(s.is_running() && !s.is_complete());
+  if (!s.is_join_interested()) return TransitionToComplete::kDropOutput;
+  if (s.is_join_waker_set()) return TransitionToComplete::kWakeJoinWaker;
+  return TransitionToComplete::kDoNothing;
 }
 
 TransitionToNotified State::transition_to_notified_by_ref() {
@@ -139,41 +142,45 @@ TransitionToNotified State::transition_to_notified_and_cancel() {
   });
 }
 
-bool State::transition_to_shutdown() {
+TransitionToShutdown State::transition_to_shutdown() {
   return Update(word_, [](std::uint64_t bits) {
     S s(bits);
     if (s.is_idle()) {
-      return std::pair{bits | S::kRunning | S::kCancelled, true};
+      return std::pair{bits | S::kRunning | S::kCancelled,
+                       TransitionToShutdown::kCancelNow};
     }
-    return std::pair{bits | S::kCancelled, false};
+    return std::pair{bits | S::kCancelled, TransitionToShutdown::kDoNothing};
   });
 }
 
-Snapshot State::unset_join_interested() {
+TransitionToJoinHandleDrop State::unset_join_interested() {
   return Update(word_, [](std::uint64_t bits) {
     S s(bits);
     assert(s.is_join_interested());
     std::uint64_t next = bits & ~S::kJoinInterest;
-    if (!s.is_complete()) next &= ~S::kJoinWaker;
-    return std::pair{next, s};
+    if (s.is_complete()) {
+      return std::pair{next, TransitionToJoinHandleDrop::kDropOutput};
+    }
+    return std::pair{next & ~S::kJoinWaker,
+                     TransitionToJoinHandleDrop::kDropJoinWaker};
   });
 }
 
-bool State::set_join_waker() {
+TransitionJoinWaker State::set_join_waker() {
   return Update(word_, [](std::uint64_t bits) {
     S s(bits);
     assert(s.is_join_interested() && !s.is_join_waker_set());
-    if (s.is_complete()) return std::pair{bits, false};
-    return std::pair{bits | S::kJoinWaker, true};
+    if (s.is_complete()) return std::pair{bits, TransitionJoinWaker::kComplete};
+    return std::pair{bits | S::kJoinWaker, TransitionJoinWaker::kOk};
   });
 }
 
-bool State::unset_waker() {
+TransitionJoinWaker State::unset_join_waker() {
   return Update(word_, [](std::uint64_t bits) {
     S s(bits);
     assert(s.is_join_interested() && s.is_join_waker_set());
-    if (s.is_complete()) return std::pair{bits, false};
-    return std::pair{bits & ~S::kJoinWaker, true};
+    if (s.is_complete()) return std::pair{bits, TransitionJoinWaker::kComplete};
+    return std::pair{bits & ~S::kJoinWaker, TransitionJoinWaker::kOk};
   });
 }
 

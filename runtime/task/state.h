@@ -23,20 +23,30 @@
 //  poll ends Pending                 | RUNNING                   | idle, ref-1 -> Ok (or OkDealloc at 0)
 //    transition_to_idle              | RUNNING + NOTIFIED        | NOTIFIED, ref kept -> OkNotified (requeue)
 //                                    | RUNNING + CANCELLED       | unchanged -> Cancelled (cancel now)
-//  poll ends Ready                   | RUNNING                   | COMPLETE, -RUNNING; snapshot returned
-//    transition_to_complete          |                           |  (wake join waker / drop output)
-//  abort (JoinHandle)                | idle                      | +NOTIFIED+CANCELLED, ref+1 -> Submit
+//  poll ends Ready                   | RUNNING, no JOIN_INTEREST | COMPLETE -> DropOutput (state rule 4)
+//    transition_to_complete          | RUNNING, JOIN_WAKER set   | COMPLETE -> WakeJoinWaker (rule 3)
+//                                    | RUNNING, JOIN_INTEREST    | COMPLETE -> DoNothing (the handle
+//                                    |   without JOIN_WAKER      |   sees COMPLETE when next polled)
+//  abort (JoinHandle, AbortHandle)   | idle                      | +NOTIFIED+CANCELLED, ref+1 -> Submit
 //    transition_to_notified_and_     | NOTIFIED (queued)         | +CANCELLED -> DoNothing
 //    cancel                          | RUNNING                   | +NOTIFIED+CANCELLED -> DoNothing
 //                                    | COMPLETE or CANCELLED     | unchanged -> DoNothing
-//  runtime shutdown                  | not RUNNING, not COMPLETE | +RUNNING+CANCELLED -> true (caller
-//    transition_to_shutdown          |                           |   cancels the future right away)
-//                                    | RUNNING or COMPLETE       | +CANCELLED -> false
-//  JoinHandle drop                   | not COMPLETE              | -JOIN_INTEREST-JOIN_WAKER (handle
-//    unset_join_interested           |                           |   owns and drops the join waker)
-//                                    | COMPLETE                  | -JOIN_INTEREST (handle drops output)
-//  join waker set                    | not COMPLETE              | +JOIN_WAKER -> ok
-//    set_join_waker / unset_waker    | COMPLETE                  | unchanged -> fails: read the output
+//  runtime shutdown                  | not RUNNING, not COMPLETE | +RUNNING+CANCELLED -> CancelNow
+//    transition_to_shutdown          |                           |   (the caller drops the future now)
+//                                    | RUNNING or COMPLETE       | +CANCELLED -> DoNothing (the runner
+//                                    |                           |   cancels it when its poll ends)
+//  JoinHandle drop                   | not COMPLETE              | -JOIN_INTEREST-JOIN_WAKER
+//    unset_join_interested           |                           |   -> DropJoinWaker (the slot is the
+//                                    |                           |   handle's: it drops the waker)
+//                                    | COMPLETE                  | -JOIN_INTEREST -> DropOutput (the
+//                                    |                           |   handle drops the unread output)
+//  join waker set                    | not COMPLETE              | +JOIN_WAKER -> Ok (the runtime wakes it)
+//    set_join_waker                  | COMPLETE                  | unchanged -> Complete: read the output
+//  join waker cleared (to replace)   | not COMPLETE              | -JOIN_WAKER -> Ok (the slot is the
+//    unset_join_waker                |                           |   handle's again)
+//                                    | COMPLETE                  | unchanged -> Complete: read the output
+//  AbortHandle made / dropped        | any                       | ref+1 / ref-1 (ref_inc, ref_dec): an
+//                                    |                           |   AbortHandle holds no JOIN_INTEREST
 //
 // Rules the harness relies on (cited as "state rule N"):
 //  1. A task is in a run queue at most once: only the transition that sets
@@ -99,6 +109,26 @@ enum class [[nodiscard]] TransitionToRunning{kSuccess, kCancelled, kFailed,
 enum class [[nodiscard]] TransitionToIdle{kOk, kOkNotified, kOkDealloc,
                                           kCancelled};
 enum class [[nodiscard]] TransitionToNotified{kDoNothing, kSubmit, kDealloc};
+// What the completing worker does with the output and the join waker.
+enum class [[nodiscard]] TransitionToComplete{
+    kDoNothing,      // a JoinHandle will read the output on its next poll
+    kWakeJoinWaker,  // state rule 3: wake the stored join waker
+    kDropOutput,     // state rule 4: nobody will read it; drop it now
+};
+enum class [[nodiscard]] TransitionToShutdown{
+    kCancelNow,  // the caller claimed the task (RUNNING): cancel it now
+    kDoNothing,  // a runner or a completion owns it; CANCELLED is set
+};
+// What a dropped JoinHandle still owns.
+enum class [[nodiscard]] TransitionToJoinHandleDrop{
+    kDropJoinWaker,  // not COMPLETE: the join-waker slot is the handle's
+    kDropOutput,     // COMPLETE: the output (empty if read) is the handle's
+};
+// set_join_waker / unset_join_waker.
+enum class [[nodiscard]] TransitionJoinWaker{
+    kOk,        // the flag changed (see the table)
+    kComplete,  // the task completed first, nothing changed: read the output
+};
 
 class State {
  public:
@@ -110,23 +140,21 @@ class State {
 
   TransitionToRunning transition_to_running();
   TransitionToIdle transition_to_idle();
-  // RUNNING -> COMPLETE. Returns the snapshot after the transition.
-  Snapshot transition_to_complete();
+  // RUNNING -> COMPLETE.
+  TransitionToComplete transition_to_complete();
   TransitionToNotified transition_to_notified_by_ref();
   TransitionToNotified transition_to_notified_by_val();
   // Abort. kSubmit means the caller holds a new reference and must queue it.
   TransitionToNotified transition_to_notified_and_cancel();
-  // Runtime shutdown. True: the caller claimed the task (RUNNING) and must
-  // cancel it now.
-  [[nodiscard]] bool transition_to_shutdown();
+  // Runtime shutdown.
+  TransitionToShutdown transition_to_shutdown();
 
-  // Clears JOIN_INTEREST (and JOIN_WAKER unless COMPLETE). Returns the
-  // snapshot before the change.
-  Snapshot unset_join_interested();
-  // Sets JOIN_WAKER unless COMPLETE. Returns false when COMPLETE.
-  [[nodiscard]] bool set_join_waker();
-  // Clears JOIN_WAKER unless COMPLETE. Returns false when COMPLETE.
-  [[nodiscard]] bool unset_waker();
+  // Clears JOIN_INTEREST (and JOIN_WAKER unless COMPLETE).
+  TransitionToJoinHandleDrop unset_join_interested();
+  // Sets JOIN_WAKER unless COMPLETE.
+  TransitionJoinWaker set_join_waker();
+  // Clears JOIN_WAKER unless COMPLETE.
+  TransitionJoinWaker unset_join_waker();
 
   void ref_inc();
   // Drops `count` references; true when they were the last.

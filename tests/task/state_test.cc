@@ -93,10 +93,11 @@ TEST(StateTest, IdleWithLastReferenceDeallocates) {
 TEST(StateTest, PollEndsReadyCompletes) {
   State state(3);
   ASSERT_EQ(state.transition_to_running(), TransitionToRunning::kSuccess);
-  Snapshot after = state.transition_to_complete();
-  EXPECT_TRUE(after.is_complete());
-  EXPECT_FALSE(after.is_running());
-  EXPECT_TRUE(after.is_join_interested());
+  // JOIN_INTEREST without a join waker: the handle reads it when polled.
+  EXPECT_EQ(state.transition_to_complete(), TransitionToComplete::kDoNothing);
+  EXPECT_TRUE(state.load().is_complete());
+  EXPECT_FALSE(state.load().is_running());
+  EXPECT_TRUE(state.load().is_join_interested());
 }
 
 TEST(StateTest, WakeAfterCompleteDoesNothing) {
@@ -127,7 +128,8 @@ TEST(StateTest, RunningOrCompleteTaskCannotStartRunning) {
   EXPECT_EQ(state.transition_to_running(), TransitionToRunning::kFailed);
   EXPECT_EQ(state.load().ref_count(), 2u);
   State last(1);
-  ASSERT_TRUE(last.transition_to_shutdown());  // claims RUNNING
+  ASSERT_EQ(last.transition_to_shutdown(),  // claims RUNNING
+            TransitionToShutdown::kCancelNow);
   EXPECT_EQ(last.transition_to_running(), TransitionToRunning::kDealloc);
 }
 
@@ -170,49 +172,49 @@ TEST(StateTest, AbortCompleteTaskDoesNothing) {
 TEST(StateTest, ShutdownClaimsIdleTasksOnly) {
   State idle(3);
   MakeIdle(idle);
-  EXPECT_TRUE(idle.transition_to_shutdown());
+  EXPECT_EQ(idle.transition_to_shutdown(), TransitionToShutdown::kCancelNow);
   EXPECT_TRUE(idle.load().is_running());
   EXPECT_TRUE(idle.load().is_cancelled());
 
   State running(3);
   ASSERT_EQ(running.transition_to_running(), TransitionToRunning::kSuccess);
-  EXPECT_FALSE(running.transition_to_shutdown());
+  EXPECT_EQ(running.transition_to_shutdown(), TransitionToShutdown::kDoNothing);
   EXPECT_EQ(running.transition_to_idle(), TransitionToIdle::kCancelled);
 }
 
 TEST(StateTest, JoinWakerCannotBeSetAfterComplete) {
   State state(3);
-  EXPECT_TRUE(state.set_join_waker());
+  EXPECT_EQ(state.set_join_waker(), TransitionJoinWaker::kOk);
   EXPECT_TRUE(state.load().is_join_waker_set());
-  EXPECT_TRUE(state.unset_waker());
+  EXPECT_EQ(state.unset_join_waker(), TransitionJoinWaker::kOk);
   EXPECT_FALSE(state.load().is_join_waker_set());
-  EXPECT_TRUE(state.set_join_waker());
+  EXPECT_EQ(state.set_join_waker(), TransitionJoinWaker::kOk);
   ASSERT_EQ(state.transition_to_running(), TransitionToRunning::kSuccess);
-  (void)state.transition_to_complete();
-  EXPECT_FALSE(state.unset_waker());
+  EXPECT_EQ(state.transition_to_complete(),
+            TransitionToComplete::kWakeJoinWaker);
+  EXPECT_EQ(state.unset_join_waker(), TransitionJoinWaker::kComplete);
   EXPECT_TRUE(state.load().is_join_waker_set());
 }
 
 TEST(StateTest, DroppingJoinInterestBeforeCompleteClearsWaker) {
   State state(3);
-  ASSERT_TRUE(state.set_join_waker());
-  Snapshot before = state.unset_join_interested();
-  EXPECT_FALSE(before.is_complete());
-  EXPECT_TRUE(before.is_join_waker_set());
+  ASSERT_EQ(state.set_join_waker(), TransitionJoinWaker::kOk);
+  EXPECT_EQ(state.unset_join_interested(),
+            TransitionToJoinHandleDrop::kDropJoinWaker);
   EXPECT_FALSE(state.load().is_join_interested());
   EXPECT_FALSE(state.load().is_join_waker_set());
   // Completing now tells the worker nobody reads the output.
   ASSERT_EQ(state.transition_to_running(), TransitionToRunning::kSuccess);
-  EXPECT_FALSE(state.transition_to_complete().is_join_interested());
+  EXPECT_EQ(state.transition_to_complete(), TransitionToComplete::kDropOutput);
 }
 
 TEST(StateTest, DroppingJoinInterestAfterCompleteKeepsWaker) {
   State state(3);
-  ASSERT_TRUE(state.set_join_waker());
+  ASSERT_EQ(state.set_join_waker(), TransitionJoinWaker::kOk);
   ASSERT_EQ(state.transition_to_running(), TransitionToRunning::kSuccess);
   (void)state.transition_to_complete();
-  Snapshot before = state.unset_join_interested();
-  EXPECT_TRUE(before.is_complete());
+  EXPECT_EQ(state.unset_join_interested(),
+            TransitionToJoinHandleDrop::kDropOutput);
   EXPECT_TRUE(state.load().is_join_waker_set());
 }
 
