@@ -38,7 +38,9 @@
 #include "reactor/time/timeout.h"
 #include "runtime/block_on.h"
 #include "runtime/core/coawait_operand.h"
+#include "runtime/core/join.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/core/select.h"
 #include "runtime/coro/task.h"
 
 namespace magpie {
@@ -142,6 +144,11 @@ using TimeoutOfNamedAgg =
     decltype(timeout(std::chrono::seconds(1), std::declval<Agg&>()));
 using TimeoutOfTemporaryPollFn = decltype(timeout(
     std::chrono::seconds(1), poll_fn(capturing_lambda(nullptr))));
+using SelectWithAgg = decltype(select(std::declval<Cls>(), std::declval<Agg>()));
+using SelectOfClasses =
+    decltype(select(std::declval<Cls>(), std::declval<Cls>()));
+using JoinWithPollFn = decltype(join(std::declval<Cls>(),
+                                     poll_fn(capturing_lambda(nullptr))));
 
 constexpr bool kAffected = core::kCoAwaitTemporaryDestroyedTwice;
 
@@ -151,6 +158,9 @@ static_assert(core::kUnsafeCoAwaitRvalue<Agg>);
 static_assert(core::kUnsafeCoAwaitRvalue<RvalueCapturingPollFn>);
 static_assert(core::kUnsafeCoAwaitRvalue<TimeoutOfTemporaryAgg>);
 static_assert(core::kUnsafeCoAwaitRvalue<TimeoutOfTemporaryPollFn>);
+static_assert(core::kUnsafeCoAwaitRvalue<SelectWithAgg>);
+static_assert(core::kUnsafeCoAwaitRvalue<JoinWithPollFn>);
+static_assert(!core::kUnsafeCoAwaitRvalue<SelectOfClasses>);
 static_assert(!core::kUnsafeCoAwaitRvalue<Cls>);
 static_assert(!core::kUnsafeCoAwaitRvalue<Plain>);
 static_assert(!core::kUnsafeCoAwaitRvalue<LvalueCapturingPollFn>);
