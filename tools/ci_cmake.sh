@@ -52,6 +52,7 @@ section "drift check catches a planted difference"
 probe="$work/drift_probe"
 mkdir -p "$probe"
 git ls-files -z -- CMakeLists.txt CHANGELOG.md runtime/version.h \
+  tools/build_drift_allowlist.txt examples/http_hello \
   'runtime/**' 'reactor/**' 'tests/**' | xargs -0 cp --parents -t "$probe"
 sed -i 's/"coop.cc",/"coop.cc",\n        "planted.cc",/' "$probe/runtime/core/BUILD.bazel"
 touch "$probe/runtime/core/planted.cc"
