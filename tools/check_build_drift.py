@@ -9,9 +9,9 @@ beside each BUILD.bazel). This compares them, directory by directory:
                       and the other way round;
   tests/              the same for .cc files (test binaries), and target by
                       target: every cc_test has a magpie_test() of the same
-                      name, size and sources, unless tools/build_drift_allowlist.txt
-                      names it as Bazel-only (with a reason); sh_tests must be
-                      allow-listed;
+                      name, size and sources, unless
+                      tools/build_drift_allowlist.txt names it as Bazel-only
+                      (with a reason); sh_tests must be allow-listed;
   examples/http_hello :http_parser only (the tests link it);
 
 and checks that every such CMakeLists.txt is reached by an add_subdirectory()
