@@ -1,3 +1,22 @@
+# How to add a file to both builds. A library file: list it in the
+# BUILD.bazel's srcs/hdrs and, under the same name, in the magpie_package()
+# SRCS/HDRS of the CMakeLists.txt beside it (a new package under runtime/ or
+# reactor/ gets its own CMakeLists.txt and an add_subdirectory() in the
+# top-level CMakeLists.txt, in layering order). A test: a cc_test in
+# tests/<dir>/BUILD.bazel gets `magpie_test(<name> SIZE <its size> SRCS
+# <name>.cc)` in tests/<dir>/CMakeLists.txt (a new tests/ directory gets a
+# CMakeLists.txt and an add_subdirectory() in tests/CMakeLists.txt); magpie,
+# runtime/testing and gtest_main are linked for you, so Bazel deps on
+# //runtime/..., //reactor/..., //runtime/testing:... and tests/*:test_support
+# headers need nothing. A test that needs something the CMake build lacks
+# either gets that library added (DEPS, e.g. magpie_http_parser from
+# examples/http_hello) or, for shell tests and bench/ code, a line in
+# tools/build_drift_allowlist.txt saying why it is Bazel-only.
+# `python3 tools/check_build_drift.py` says what is missing where; it reads
+# BUILD files as Starlark (literal lists, named lists, `+`, and
+# `[cc_test(name = n, srcs = [n + ".cc"], ...) for n in [...]]`) and fails
+# with the file and line on anything else (glob(), select(), macros' **kwargs).
+
 # magpie_package(): one Bazel package's files, added to a CMake target.
 #
 #   magpie_package(

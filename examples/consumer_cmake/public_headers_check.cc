@@ -5,9 +5,15 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "runtime/magpie.h"
 
@@ -60,12 +66,80 @@ magpie::Task<void> sockets() {
   static_cast<void>(udp);
 }
 
+magpie::Task<int> sync_primitives() {
+  int total = 0;
+  // mpsc, bounded and unbounded, with a move-only payload.
+  auto [tx, rx] = magpie::mpsc::channel<std::unique_ptr<int>>(4);
+  auto send = tx.send(std::make_unique<int>(1));
+  auto sent = co_await send;
+  if (!sent.ok()) co_return -1;
+  auto recv = rx.recv();
+  std::optional<std::unique_ptr<int>> got = co_await recv;
+  if (got && *got) total += **got;
+  auto [utx, urx] = magpie::mpsc::unbounded_channel<std::string>();
+  static_cast<void>(utx.send(std::string("event")));
+  auto urecv = urx.recv();
+  std::optional<std::string> event = co_await urecv;
+  total += static_cast<int>(event.value_or("").size());
+
+  // Semaphore, Mutex<T>, Notify.
+  magpie::sync::Semaphore semaphore(2);
+  auto acquire = semaphore.acquire(1);
+  auto permit = co_await acquire;
+  if (!permit.ok()) co_return -1;
+  magpie::sync::Mutex<std::vector<int>> mutex;
+  {
+    auto lock = mutex.lock();
+    auto guard = co_await lock;
+    guard->push_back(total);
+  }
+  magpie::sync::Notify notify;
+  notify.notify_one();
+  auto notified = notify.notified();
+  co_await notified;
+
+  // watch and broadcast.
+  auto [wtx, wrx] = magpie::watch::channel<std::string>("v1");
+  static_cast<void>(wtx.send(std::string("v2")));
+  auto changed = wrx.changed();
+  if ((co_await changed).ok())
+    total += static_cast<int>(wrx.borrow_and_update()->size());
+  auto [btx, brx] = magpie::broadcast::channel<int>(8);
+  auto brx2 = btx.subscribe();
+  static_cast<void>(btx.send(7));
+  auto brecv = brx.recv();
+  auto message = co_await brecv;
+  if (message.ok()) total += *message;
+  static_cast<void>(brx2);
+  co_return total;
+}
+
+bool error_kinds(const absl::Status& status) {
+  const magpie::net::ErrorKind kind = magpie::net::error_kind(status);
+  const std::string_view name = magpie::net::error_kind_name(kind);
+  return !name.empty() && (magpie::net::is_disconnect(status) ||
+                           magpie::net::is_connection_reset(status));
+}
+
+magpie::UnhandledExceptionHandler exception_policy() {
+  return magpie::UnhandledExceptionHandler::call(
+      [](std::uint64_t id, magpie::SpawnSite site, std::exception_ptr error) {
+        static_cast<void>(id);
+        static_cast<void>(site);
+        static_cast<void>(error);
+      });
+}
+
 }  // namespace
 
 // Referenced, never called: the object file is the test.
 [[maybe_unused]] int use_the_api() {
-  magpie::Runtime runtime;
+  magpie::Runtime runtime = magpie::Runtime::Builder()
+                                .unhandled_exception(exception_policy())
+                                .build();
   int n = runtime.block_on(tasks_and_channels());
+  n += runtime.block_on(sync_primitives());
+  n += error_kinds(absl::UnavailableError("reset")) ? 1 : 0;
   runtime.block_on(timers_and_cancellation());
   runtime.block_on(sockets());
   magpie::LocalExecutor local;
