@@ -1,6 +1,7 @@
 """Who may depend on magpie's internal libraries (users depend on //:magpie).
 
-Two sets, so Bazel enforces the layering of ../shared/STYLE.md: the reactor
+Two sets, so Bazel enforces the layering (runtime/core <- task <- scheduler
+<- runtime, with the reactor beside them): the reactor
 depends on runtime/core (and park, sync, coro) only, never on tasks, the
 scheduler or the Runtime.
 """

@@ -4,8 +4,9 @@ namespace magpie::reactor {
 
 absl::Status no_reactor_status() {
   return absl::FailedPreconditionError(
-      "no current magpie reactor on this thread: create the future inside a "
-      "magpie Runtime, or hold a reactor::EnterGuard (Reactor::enter())");
+      "no current magpie reactor on this thread: poll the future inside a "
+      "magpie Runtime (a spawned task, Runtime::block_on) or while a "
+      "Handle::enter() guard is held");
 }
 
 absl::Status reactor_shutdown_status() {

@@ -3,6 +3,7 @@
 // full version (flags, connection limit, EMFILE back-off, graceful shutdown).
 
 #include <array>
+#include <cstdio>
 #include <span>
 
 #include "runtime/magpie.h"
@@ -16,13 +17,18 @@ magpie::Task<void> echo(magpie::net::TcpStream stream) {
   }
 }
 
-magpie::Task<void> serve() {
+magpie::Task<absl::Status> serve() {
   auto addr = magpie::net::SocketAddr::parse("127.0.0.1:7878");
   auto listener = magpie::net::TcpListener::bind(*addr);
-  while (listener.ok()) {
+  if (!listener.ok()) co_return listener.status();  // e.g. port in use
+  while (true) {
     auto accepted = co_await listener->accept();
     if (accepted.ok()) magpie::spawn(echo(std::move(accepted->first)));
   }
 }
 
-int main() { magpie::Runtime().block_on(serve()); }
+int main() {
+  absl::Status status = magpie::Runtime().block_on(serve());
+  std::fprintf(stderr, "minimal_echo: %s\n", status.ToString().c_str());
+  return 1;
+}

@@ -4,6 +4,7 @@
 
 #include "runtime/local_executor.h"
 
+#include <atomic>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -196,7 +197,8 @@ TEST(LostWakeupTest, MigratingFutureIsWokenOnItsNewThread) {
     a.join();
     const int delay_spins = static_cast<int>(rng() % 2000);
     std::thread firer([&, delay_spins] {
-      for (volatile int i = 0; i < delay_spins; ++i) {
+      for (int i = 0; i < delay_spins; ++i) {
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // kept loop
       }
       event->set();
     });
