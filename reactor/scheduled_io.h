@@ -48,10 +48,10 @@
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
-#include "runtime/core/mutex.h"
 #include "reactor/ready.h"
 #include "runtime/core/atomic.h"
 #include "runtime/core/context.h"
+#include "runtime/core/mutex.h"
 #include "runtime/core/poll.h"
 #include "runtime/core/waker.h"
 
@@ -88,6 +88,10 @@ class ScheduledIo {
   // the reactor shut down); otherwise stores cx.waker() as the waker for
   // `direction`, re-checks, and answers Pending.
   Poll<ReadyEvent> poll_ready(Context& cx, Direction direction);
+
+  // The readiness relevant to `direction` right now (or the shutdown), with
+  // no waker stored; nullopt when there is none. For try_io (io_source.h).
+  std::optional<ReadyEvent> ready_now(Direction direction) const;
 
   // After an operation hit EAGAIN: clears the non-final bits of `event`
   // unless the tick moved on since it was observed.

@@ -22,14 +22,28 @@
 // connect() fails FailedPrecondition; after a reactor shutdown every future
 // fails Cancelled.
 //
-// Threads: one read-side future (read, read_exact) and one write-side future
-// (write, write_all) may be pending at once, polled from any threads, with a
+// Also (tcp_split.h, readiness.h, socket_options.h):
+//   peek(buf)         -> absl::StatusOr<size_t>     like read, but the bytes
+//                        stay in the socket for the next read
+//   readable(), writable(), ready(interest)
+//                     -> absl::StatusOr<Ready>      readiness without I/O
+//   try_read(buf), try_write(buf)                   one attempt now; a
+//                        would-block answers a status is_would_block() knows
+//   split(), into_split()                           read and write halves
+//   from_fd(fd), into_fd()                          adopt / hand back an fd
+//   set_linger, set_keepalive, set_ttl (and getters)
+// TcpStream is an io::AsyncRead and io::AsyncWrite (poll_flush is a no-op;
+// poll_shutdown closes the write direction).
+//
+// Threads: one read-side future (read, read_exact, peek, readable) and one
+// write-side future (write, write_all, writable) may be pending at once, polled from any threads, with a
 // different waker on each poll. The stream is closed on destruction
 // (deregistered first).
 
 #ifndef MAGPIE_REACTOR_NET_TCP_STREAM_H_
 #define MAGPIE_REACTOR_NET_TCP_STREAM_H_
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <span>
@@ -37,7 +51,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "reactor/interest.h"
 #include "reactor/io_source.h"
+#include "reactor/net/readiness.h"
 #include "reactor/net/socket_addr.h"
 #include "runtime/core/context.h"
 #include "runtime/core/poll.h"
@@ -47,6 +63,11 @@ namespace magpie::net {
 // Which half of a connection shutdown() closes.
 enum class Shutdown { kRead, kWrite, kBoth };
 
+class ReadHalf;
+class WriteHalf;
+class OwnedReadHalf;
+class OwnedWriteHalf;
+
 class TcpStream {
  public:
   class ConnectFuture;
@@ -54,8 +75,16 @@ class TcpStream {
   class WriteFuture;
   class WriteAllFuture;
   class ReadExactFuture;
+  class PeekFuture;
 
   static ConnectFuture connect(const SocketAddr& addr);
+
+  // Adopts a connected stream socket (made non-blocking here) and registers
+  // it with the current reactor; the fd is closed on failure.
+  static absl::StatusOr<TcpStream> from_fd(int fd);
+  // Deregisters and hands the fd back (still non-blocking); the caller owns
+  // it. No future may borrow the stream.
+  int into_fd() &&;
 
   TcpStream(TcpStream&&) noexcept = default;
   TcpStream& operator=(TcpStream&&) noexcept = default;
@@ -71,6 +100,42 @@ class TcpStream {
   Poll<absl::StatusOr<std::size_t>> poll_write(Context& cx,
                                                std::span<const std::byte> buf);
 
+  Poll<absl::StatusOr<std::size_t>> poll_peek(Context& cx,
+                                              std::span<std::byte> buf);
+  PeekFuture peek(std::span<std::byte> buf);
+
+  // io::AsyncWrite: nothing is buffered here; shutdown closes the write
+  // direction.
+  Poll<absl::Status> poll_flush(Context&) { return absl::OkStatus(); }
+  Poll<absl::Status> poll_shutdown(Context&) {
+    return shutdown(Shutdown::kWrite);
+  }
+
+  ReadyFuture readable() {
+    return ReadyFuture(source_, reactor::Interest::kReadable);
+  }
+  ReadyFuture writable() {
+    return ReadyFuture(source_, reactor::Interest::kWritable);
+  }
+  ReadyFuture ready(reactor::Interest interest) {
+    return ReadyFuture(source_, interest);
+  }
+  absl::StatusOr<std::size_t> try_read(std::span<std::byte> buf);
+  absl::StatusOr<std::size_t> try_write(std::span<const std::byte> buf);
+
+  // Borrowed halves (the stream outlives them) and owned halves (movable
+  // into different tasks); see tcp_split.h.
+  std::pair<ReadHalf, WriteHalf> split();
+  std::pair<OwnedReadHalf, OwnedWriteHalf> into_split() &&;
+
+  absl::Status set_linger(std::optional<std::chrono::seconds> linger);
+  absl::StatusOr<std::optional<std::chrono::seconds>> linger() const;
+  absl::Status set_keepalive(bool on,
+                             std::optional<std::chrono::seconds> idle = {});
+  absl::StatusOr<bool> keepalive() const;
+  absl::Status set_ttl(int ttl);
+  absl::StatusOr<int> ttl() const;
+
   absl::Status shutdown(Shutdown how);
   absl::Status set_nodelay(bool nodelay);
   absl::StatusOr<bool> nodelay() const;
@@ -81,6 +146,7 @@ class TcpStream {
 
  private:
   friend class TcpListener;
+  friend class TcpSocket;
 
   explicit TcpStream(reactor::IoSource source) : source_(std::move(source)) {}
 
@@ -149,6 +215,22 @@ class TcpStream::ReadExactFuture {
   std::size_t filled_ = 0;
 };
 
+class TcpStream::PeekFuture {
+ public:
+  using Output = absl::StatusOr<std::size_t>;
+  PeekFuture(TcpStream& stream, std::span<std::byte> buf)
+      : stream_(&stream), buf_(buf) {}
+  Poll<Output> poll(Context& cx) { return stream_->poll_peek(cx, buf_); }
+
+ private:
+  TcpStream* stream_;
+  std::span<std::byte> buf_;
+};
+
+inline TcpStream::PeekFuture TcpStream::peek(std::span<std::byte> buf) {
+  return PeekFuture(*this, buf);
+}
+
 inline TcpStream::ConnectFuture TcpStream::connect(const SocketAddr& addr) {
   return ConnectFuture(addr);
 }
@@ -168,5 +250,8 @@ inline TcpStream::ReadExactFuture TcpStream::read_exact(
 }
 
 }  // namespace magpie::net
+
+// The halves split() returns, complete wherever TcpStream is.
+#include "reactor/net/tcp_split.h"  // IWYU pragma: export
 
 #endif  // MAGPIE_REACTOR_NET_TCP_STREAM_H_
