@@ -37,6 +37,7 @@
 #include "reactor/reactor_error.h"
 #include "reactor/ready.h"
 #include "reactor/scheduled_io.h"
+#include "runtime/core/coop.h"
 #include "reactor/sys/error.h"
 #include "runtime/core/context.h"
 #include "runtime/core/coop.h"

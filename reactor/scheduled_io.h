@@ -48,10 +48,10 @@
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
+#include "runtime/core/mutex.h"
 #include "reactor/ready.h"
 #include "runtime/core/atomic.h"
 #include "runtime/core/context.h"
-#include "runtime/core/mutex.h"
 #include "runtime/core/poll.h"
 #include "runtime/core/waker.h"
 
