@@ -33,11 +33,18 @@ reactor::sys::SysResult peek_once(int fd, std::span<std::byte> buf) {
 
 }  // namespace
 
+TcpStream::ConnectFuture::~ConnectFuture() {
+  if (prepared_fd_ >= 0) reactor::sys::close(prepared_fd_);
+}
+
 absl::Status TcpStream::ConnectFuture::start() {
-  reactor::sys::SysResult sock =
-      reactor::sys::socket(addr_.family(), SOCK_STREAM);
-  if (!sock.ok()) return reactor::sys::to_status(sock, "socket");
-  const int fd = static_cast<int>(sock.value);
+  int fd = std::exchange(prepared_fd_, -1);
+  if (fd < 0) {
+    reactor::sys::SysResult sock =
+        reactor::sys::socket(addr_.family(), SOCK_STREAM);
+    if (!sock.ok()) return reactor::sys::to_status(sock, "socket");
+    fd = static_cast<int>(sock.value);
+  }
   reactor::sys::SysResult connected =
       reactor::sys::connect(fd, addr_.as_sockaddr(), addr_.sockaddr_len());
   if (!connected.ok() && connected.error != EINPROGRESS &&
@@ -89,6 +96,24 @@ Poll<TcpStream::ConnectFuture::Output> TcpStream::ConnectFuture::poll(
     }
     // A writable edge from before the handshake finished: wait for the next.
     source_->clear_readiness(ready.value());
+  }
+}
+
+Poll<TcpStream::ConnectHostFuture::Output> TcpStream::ConnectHostFuture::poll(
+    Context& cx) {
+  if (!addrs_.has_value()) {
+    Poll<LookupHostFuture::Output> found = lookup_.poll(cx);
+    if (found.is_pending()) return Pending;
+    if (!found.value().ok()) return Output(found.value().status());
+    addrs_ = *std::move(found.value());
+  }
+  while (true) {
+    if (!attempt_.has_value()) attempt_.emplace((*addrs_)[next_]);
+    Poll<Output> done = attempt_->poll(cx);
+    if (done.is_pending()) return Pending;
+    attempt_.reset();
+    next_ += 1;
+    if (done.value().ok() || next_ >= addrs_->size()) return done;
   }
 }
 

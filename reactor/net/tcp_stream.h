@@ -47,12 +47,15 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "reactor/interest.h"
 #include "reactor/io_source.h"
+#include "reactor/net/lookup_host.h"
 #include "reactor/net/readiness.h"
 #include "reactor/net/socket_addr.h"
 #include "runtime/core/context.h"
@@ -76,8 +79,12 @@ class TcpStream {
   class WriteAllFuture;
   class ReadExactFuture;
   class PeekFuture;
+  class ConnectHostFuture;
 
   static ConnectFuture connect(const SocketAddr& addr);
+  // By name ("localhost:8080", or any numeric form): lookup_host, then each
+  // address in turn until one connects; the last address's error otherwise.
+  static ConnectHostFuture connect(std::string_view host_port);
 
   // Adopts a connected stream socket (made non-blocking here) and registers
   // it with the current reactor; the fd is closed on failure.
@@ -157,13 +164,26 @@ class TcpStream::ConnectFuture {
  public:
   using Output = absl::StatusOr<TcpStream>;
   explicit ConnectFuture(const SocketAddr& addr) : addr_(addr) {}
+  ConnectFuture(ConnectFuture&& other) noexcept
+      : addr_(other.addr_),
+        source_(std::move(other.source_)),
+        prepared_fd_(std::exchange(other.prepared_fd_, -1)) {}
+  ConnectFuture& operator=(ConnectFuture&&) = delete;
+  ~ConnectFuture();
   Poll<Output> poll(Context& cx);
 
  private:
+  friend class TcpSocket;
+  // Connects `fd`, a socket TcpSocket prepared, instead of a new one; owns
+  // it from here on.
+  ConnectFuture(const SocketAddr& addr, int fd)
+      : addr_(addr), prepared_fd_(fd) {}
+
   absl::Status start();
 
   SocketAddr addr_;
   std::optional<reactor::IoSource> source_;
+  int prepared_fd_ = -1;
 };
 
 class TcpStream::ReadFuture {
@@ -226,6 +246,25 @@ class TcpStream::PeekFuture {
   TcpStream* stream_;
   std::span<std::byte> buf_;
 };
+
+class TcpStream::ConnectHostFuture {
+ public:
+  using Output = absl::StatusOr<TcpStream>;
+  explicit ConnectHostFuture(std::string_view host_port)
+      : lookup_(host_port) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  LookupHostFuture lookup_;
+  std::optional<std::vector<SocketAddr>> addrs_;
+  std::size_t next_ = 0;
+  std::optional<ConnectFuture> attempt_;
+};
+
+inline TcpStream::ConnectHostFuture TcpStream::connect(
+    std::string_view host_port) {
+  return ConnectHostFuture(host_port);
+}
 
 inline TcpStream::PeekFuture TcpStream::peek(std::span<std::byte> buf) {
   return PeekFuture(*this, buf);
