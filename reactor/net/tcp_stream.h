@@ -22,7 +22,7 @@
 // connect() fails FailedPrecondition; after a reactor shutdown every future
 // fails Cancelled.
 //
-// Also (tcp_split.h, readiness.h, socket_options.h):
+// Also (split.h, readiness.h, socket_options.h, lookup_host.h):
 //   peek(buf)         -> absl::StatusOr<size_t>     like read, but the bytes
 //                        stay in the socket for the next read
 //   readable(), writable(), ready(interest)
@@ -30,6 +30,7 @@
 //   try_read(buf), try_write(buf)                   one attempt now; a
 //                        would-block answers a status is_would_block() knows
 //   split(), into_split()                           read and write halves
+//                                                   (split.h)
 //   from_fd(fd), into_fd()                          adopt / hand back an fd
 //   set_linger, set_keepalive, set_ttl (and getters)
 // TcpStream is an io::AsyncRead and io::AsyncWrite (poll_flush is a no-op;
@@ -57,19 +58,27 @@
 #include "reactor/io_source.h"
 #include "reactor/net/lookup_host.h"
 #include "reactor/net/readiness.h"
+#include "reactor/net/shutdown.h"
 #include "reactor/net/socket_addr.h"
 #include "runtime/core/context.h"
 #include "runtime/core/poll.h"
 
 namespace magpie::net {
 
-// Which half of a connection shutdown() closes.
-enum class Shutdown { kRead, kWrite, kBoth };
-
-class ReadHalf;
-class WriteHalf;
-class OwnedReadHalf;
-class OwnedWriteHalf;
+class TcpStream;
+// The halves of split() / into_split() (split.h).
+template <class Stream>
+class ReadHalfOf;
+template <class Stream>
+class WriteHalfOf;
+template <class Stream>
+class OwnedReadHalfOf;
+template <class Stream>
+class OwnedWriteHalfOf;
+using ReadHalf = ReadHalfOf<TcpStream>;
+using WriteHalf = WriteHalfOf<TcpStream>;
+using OwnedReadHalf = OwnedReadHalfOf<TcpStream>;
+using OwnedWriteHalf = OwnedWriteHalfOf<TcpStream>;
 
 class TcpStream {
  public:
@@ -131,7 +140,7 @@ class TcpStream {
   absl::StatusOr<std::size_t> try_write(std::span<const std::byte> buf);
 
   // Borrowed halves (the stream outlives them) and owned halves (movable
-  // into different tasks); see tcp_split.h.
+  // into different tasks); see split.h.
   std::pair<ReadHalf, WriteHalf> split();
   std::pair<OwnedReadHalf, OwnedWriteHalf> into_split() &&;
 
@@ -291,6 +300,6 @@ inline TcpStream::ReadExactFuture TcpStream::read_exact(
 }  // namespace magpie::net
 
 // The halves split() returns, complete wherever TcpStream is.
-#include "reactor/net/tcp_split.h"  // IWYU pragma: export
+#include "reactor/net/split.h"  // IWYU pragma: export
 
 #endif  // MAGPIE_REACTOR_NET_TCP_STREAM_H_

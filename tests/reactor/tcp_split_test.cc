@@ -5,7 +5,7 @@
 // a reset while a half is waiting, and both halves moving bytes at once
 // from two threads.
 
-#include "reactor/net/tcp_split.h"
+#include "reactor/net/split.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
