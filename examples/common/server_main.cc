@@ -28,6 +28,11 @@ struct Options {
 // The whole server, from bind to summary; returns the exit status.
 magpie::Task<int> serve(Options options, magpie::CancellationToken shutdown,
                         ServerSpec spec) {
+  // Before "listening on": a SIGTERM sent right after it must be seen.
+  if (absl::Status s = watch_shutdown_signals(shutdown); !s.ok()) {
+    std::fprintf(stderr, "cannot watch signals: %s\n", s.ToString().c_str());
+    co_return 1;
+  }
   absl::StatusOr<magpie::net::TcpListener> listener =
       bind_and_announce(options.address, options.port);
   if (!listener.ok()) {
@@ -71,10 +76,8 @@ int run_server(int argc, char** argv, ServerSpec spec) {
     return 2;
   }
 
-  // First, before any thread exists: every thread started later (the
-  // runtime's workers, reactor and blocking threads) inherits the mask.
+  // SIGINT / SIGTERM cancel it (watch_shutdown_signals, in serve()).
   magpie::CancellationToken shutdown;
-  ShutdownSignal signals(shutdown);
 
   magpie::Runtime::Builder builder;
   builder.thread_name(spec.thread_name);
