@@ -18,7 +18,8 @@
 //
 // Call it inside the Runtime (block_on or a task), before announcing that
 // the server listens, so a SIGTERM sent right after the announcement is
-// seen. The watcher task lives until the runtime shuts down.
+// seen. The watcher task lives until the runtime shuts down. Which thread
+// runs the handler: see block_shutdown_signals_in_this_thread().
 
 #ifndef MAGPIE_EXAMPLES_COMMON_SHUTDOWN_SIGNAL_H_
 #define MAGPIE_EXAMPLES_COMMON_SHUTDOWN_SIGNAL_H_
@@ -31,6 +32,12 @@ namespace examples {
 // Errors: those of magpie::signal::signal() (FailedPrecondition with no
 // current runtime).
 absl::Status watch_shutdown_signals(magpie::CancellationToken token);
+
+// Blocks SIGINT and SIGTERM in the calling thread. run_server() calls it in
+// every worker and blocking thread (Builder::on_thread_start) and in main
+// once the runtime is built, so only the reactor thread takes the signals
+// (reactor/signal/signal.h, "Signal masks").
+void block_shutdown_signals_in_this_thread();
 
 }  // namespace examples
 

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -97,10 +99,28 @@ class Resolver {
         spawn = true;
       }
     }
-    if (spawn) {
-      std::thread([this] { run(); }).detach();
-    } else {
+    if (!spawn) {
       cv_.notify_one();
+      return;
+    }
+    try {
+      std::thread([this] { run(); }).detach();
+    } catch (const std::system_error& e) {
+      // No thread: fail whatever no other resolver thread will pick up.
+      std::deque<std::shared_ptr<LookupJob>> orphaned;
+      {
+        core::MutexLock lock(&mutex_);
+        threads_ -= 1;
+        if (threads_ == 0) orphaned.swap(queue_);
+      }
+      for (std::shared_ptr<LookupJob>& job : orphaned) {
+        job->result = absl::ResourceExhaustedError(
+            std::string("lookup_host: cannot start a resolver thread: ") +
+            e.what());
+        // ORDERING: release pairs with the acquire in poll().
+        job->done.store(true, std::memory_order_release);
+        job->waker.wake();
+      }
     }
   }
 

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include "reactor/handle.h"
 #include "reactor/interest.h"
 #include "reactor/reactor_error.h"
 #include "reactor/signal/registry.h"
@@ -10,13 +11,17 @@
 namespace magpie::signal {
 
 absl::StatusOr<Signal> signal(int signum) {
+  // The reactor first: with none, fail before installing a handler (which
+  // would take the signal's default action away for good).
+  absl::StatusOr<reactor::Handle> handle = reactor::Handle::current();
+  if (!handle.ok()) return handle.status();
   if (absl::Status s = internal::install(signum); !s.ok()) return s;
   // Seen before registering: a delivery from here on is reported.
   const std::uint64_t seen = internal::generation(signum);
   absl::StatusOr<int> fd = internal::dup_read_end();
   if (!fd.ok()) return fd.status();
-  absl::StatusOr<reactor::IoSource> source =
-      reactor::IoSource::register_fd(*fd, reactor::Interest::kReadable);
+  absl::StatusOr<reactor::IoSource> source = reactor::IoSource::register_fd(
+      *handle, *fd, reactor::Interest::kReadable);
   if (!source.ok()) return source.status();
   return Signal(signum, seen, *std::move(source));
 }

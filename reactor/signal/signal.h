@@ -26,7 +26,14 @@
 // stays pending and is never seen), and do not also sigwait() for it on a
 // thread of your own (sigwait would steal deliveries). Blocking it in some
 // threads is fine, and a signal raise()d on a thread that blocks it waits
-// until that thread unblocks it. Once a handler is installed it stays for
+// until that thread unblocks it. A good pattern for servers (the examples
+// use it): block the signals in the workers and blocking threads
+// (Runtime::Builder::on_thread_start) and in main after build(), so only
+// the reactor thread, which never runs user code, takes them; then no
+// worker syscall is ever interrupted. It matters under ThreadSanitizer:
+// TSan defers a handler until the receiving thread enters an intercepted
+// call, which a worker parked on a raw futex may not do for a long time,
+// while the reactor's epoll_wait is intercepted and runs it at once. Once a handler is installed it stays for
 // the life of the process: the default action (SIGINT, SIGTERM terminate)
 // no longer happens, as in Tokio (signal rule 4).
 //
