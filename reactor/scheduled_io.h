@@ -9,7 +9,7 @@
 // Threads:
 //   set_readiness(), wake()     the reactor thread, after an epoll event
 //   shutdown()                  the thread shutting the reactor down
-//   poll_ready(), clear_readiness()
+//   poll_ready(), clear_readiness(), ready_now()
 //                               the futures of the source: one reader and
 //                               one writer at a time, from any thread, a
 //                               different thread and waker on each poll

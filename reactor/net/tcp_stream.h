@@ -259,8 +259,7 @@ class TcpStream::PeekFuture {
 class TcpStream::ConnectHostFuture {
  public:
   using Output = absl::StatusOr<TcpStream>;
-  explicit ConnectHostFuture(std::string_view host_port)
-      : lookup_(host_port) {}
+  explicit ConnectHostFuture(std::string_view host_port) : lookup_(host_port) {}
   Poll<Output> poll(Context& cx);
 
  private:

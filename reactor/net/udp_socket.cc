@@ -6,7 +6,6 @@
 #include <cstring>
 
 #include "reactor/net/socket_options.h"
-
 #include "reactor/sys/error.h"
 #include "reactor/sys/socket.h"
 
@@ -69,8 +68,8 @@ namespace {
 sys::SysResult recv_flags(int fd, std::span<std::byte> buf, int flags,
                           sockaddr* addr, socklen_t* len) {
   while (true) {
-    sys::SysResult r = sys::cvt(
-        ::recvfrom(fd, buf.data(), buf.size(), flags, addr, len));
+    sys::SysResult r =
+        sys::cvt(::recvfrom(fd, buf.data(), buf.size(), flags, addr, len));
     if (!r.interrupted()) return r;
   }
 }
@@ -92,7 +91,8 @@ absl::Status not_v4(const SocketAddr& addr, const char* what) {
 }  // namespace
 
 absl::Status UdpSocket::connect(const SocketAddr& peer) {
-  sys::SysResult r = sys::connect(fd(), peer.as_sockaddr(), peer.sockaddr_len());
+  sys::SysResult r =
+      sys::connect(fd(), peer.as_sockaddr(), peer.sockaddr_len());
   return r.ok() ? absl::OkStatus()
                 : sys::errno_status(r.error, "connect " + peer.to_string());
 }
@@ -210,26 +210,24 @@ absl::Status membership_v4(int fd, int option, const char* what,
 absl::Status membership_v6(int fd, int option, const char* what,
                            const SocketAddr& group, unsigned interface_index) {
   if (!group.is_ipv6()) {
-    return absl::InvalidArgumentError(std::string(what) +
-                                      ": not an IPv6 address: " +
-                                      group.to_string());
+    return absl::InvalidArgumentError(
+        std::string(what) + ": not an IPv6 address: " + group.to_string());
   }
   ipv6_mreq request{};
   request.ipv6mr_multiaddr =
       reinterpret_cast<const sockaddr_in6*>(group.as_sockaddr())->sin6_addr;
   request.ipv6mr_interface = interface_index;
-  return sys::to_status(
-      sys::cvt(::setsockopt(fd, IPPROTO_IPV6, option, &request,
-                            sizeof(request))),
-      what);
+  return sys::to_status(sys::cvt(::setsockopt(fd, IPPROTO_IPV6, option,
+                                              &request, sizeof(request))),
+                        what);
 }
 
 }  // namespace
 
 absl::Status UdpSocket::join_multicast_v4(const SocketAddr& group,
                                           const SocketAddr& interface) {
-  return membership_v4(fd(), IP_ADD_MEMBERSHIP,
-                       "setsockopt(IP_ADD_MEMBERSHIP)", group, interface);
+  return membership_v4(fd(), IP_ADD_MEMBERSHIP, "setsockopt(IP_ADD_MEMBERSHIP)",
+                       group, interface);
 }
 absl::Status UdpSocket::leave_multicast_v4(const SocketAddr& group,
                                            const SocketAddr& interface) {
