@@ -76,8 +76,11 @@ absl::Status set_keepalive(int fd, bool on,
                            std::optional<std::chrono::seconds> idle) {
   absl::Status s = set_bool(fd, SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE");
   if (!s.ok() || !on || !idle.has_value()) return s;
+  // Linux takes 1..kMaxKeepIdle seconds (MAX_TCP_KEEPIDLE).
+  constexpr int kMaxKeepIdle = 32767;
   return set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE,
-                 std::max(1, saturated_seconds(*idle)), "TCP_KEEPIDLE");
+                 std::clamp(saturated_seconds(*idle), 1, kMaxKeepIdle),
+                 "TCP_KEEPIDLE");
 }
 
 absl::StatusOr<bool> keepalive(int fd) {

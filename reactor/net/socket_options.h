@@ -5,7 +5,8 @@
 //   absl::Status s = net::sockopt::set_linger(fd, std::chrono::seconds(0));
 //
 // Durations are whole seconds, as the kernel takes them; a longer one
-// saturates at the largest the kernel accepts (INT_MAX seconds). nullopt
+// saturates at the largest the kernel accepts (INT_MAX seconds for linger,
+// 32767 for the keep-alive idle time), a negative one at the smallest. nullopt
 // linger means "off" (close returns at once, the kernel sends what is
 // queued in the background).
 //

@@ -308,6 +308,7 @@ TEST_F(TcpSplitTest, SocketOptionsRoundTrip) {
   EXPECT_EQ(*client.ttl(), 17);
   // A duration past what the kernel takes saturates instead of wrapping.
   EXPECT_TRUE(client.set_linger(std::chrono::seconds::max()).ok());
+  EXPECT_TRUE(client.set_keepalive(true, std::chrono::seconds::max()).ok());
 }
 
 }  // namespace
