@@ -274,5 +274,24 @@ TEST_F(IoTest, CopyBidirectionalPassesHalfCloseBothWays) {
   EXPECT_EQ(counts.second, answer.size());
 }
 
+// A reset on one side ends the whole copy with that error (ECONNRESET or
+// EPIPE), instead of leaving the other direction waiting forever.
+TEST_F(IoTest, CopyBidirectionalReportsAReset) {
+  auto status = run([]() -> Task<absl::Status> {
+    auto [client, proxy_in] = co_await Pair();
+    auto [proxy_out, server] = co_await Pair();
+    auto both = io::copy_bidirectional(proxy_in, proxy_out);
+    spawn([](TcpStream s) -> Task<void> {
+      EXPECT_TRUE(s.set_linger(std::chrono::seconds(0)).ok());
+      co_return;  // Closed with linger 0: the proxy sees a reset.
+    }(std::move(server)));
+    absl::StatusOr<std::pair<std::uint64_t, std::uint64_t>> n = co_await both;
+    co_return n.status();
+  }());
+  EXPECT_FALSE(status.ok());
+  const int error = reactor::sys::error_number(status);
+  EXPECT_TRUE(error == ECONNRESET || error == EPIPE) << status;
+}
+
 }  // namespace
 }  // namespace magpie
