@@ -47,4 +47,12 @@ void IoSource::close() {
   handle_.reset();
 }
 
+int IoSource::release() {
+  if (fd_ < 0) return -1;
+  handle_->driver().remove_source(io_, fd_);
+  io_ = nullptr;
+  handle_.reset();
+  return std::exchange(fd_, -1);
+}
+
 }  // namespace magpie::reactor

@@ -25,6 +25,7 @@
 #ifndef MAGPIE_REACTOR_IO_SOURCE_H_
 #define MAGPIE_REACTOR_IO_SOURCE_H_
 
+#include <cerrno>
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -65,10 +66,42 @@ class IoSource {
   // Deregisters, then closes. Idempotent.
   void close();
 
+  // Deregisters and hands the fd to the caller (still non-blocking), who
+  // now owns it; -1 if not open. No future may borrow the source.
+  int release();
+
   Poll<ReadyEvent> poll_ready(Context& cx, Direction direction) {
     return io_->poll_ready(cx, direction);
   }
   void clear_readiness(const ReadyEvent& event) { io_->clear_readiness(event); }
+
+  // Runs `op` once, now, if `direction` is known to be ready; never waits
+  // and stores no waker. Unavailable with errno EAGAIN (would_block_status)
+  // when not ready or when the operation hit EAGAIN, which clears the
+  // readiness observed (tick-guarded): readiness is cleared only by a
+  // would-block. Cancelled once the reactor shut down.
+  template <class Op>
+  absl::StatusOr<std::size_t> try_io(Direction direction, std::string_view what,
+                                     Op&& op) {
+    const std::optional<ReadyEvent> ready = io_->ready_now(direction);
+    if (!ready.has_value()) return would_block_status(what);
+    if (ready->is_shutdown) return reactor_shutdown_status();
+    const sys::SysResult result = op();
+    if (result.would_block()) {
+      io_->clear_readiness(*ready);
+      return would_block_status(what);
+    }
+    if (!result.ok()) return sys::errno_status(result.error, what);
+    return static_cast<std::size_t>(result.value);
+  }
+
+  // The status try_io answers when it would have to wait.
+  static absl::Status would_block_status(std::string_view what) {
+    return sys::errno_status(EAGAIN, what);
+  }
+  static bool is_would_block(const absl::Status& status) {
+    return sys::error_number(status) == EAGAIN;
+  }
 
   // Runs `op` (returning sys::SysResult) once `direction` is ready; see the
   // protocol above. Errors name `what`; Cancelled once the reactor shut down.

@@ -86,6 +86,11 @@ Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction direction) {
   return Pending;
 }
 
+std::optional<ReadyEvent> ScheduledIo::ready_now(Direction direction) const {
+  // ORDERING: acquire pairs with the release CAS in set_readiness().
+  return event_for(word_.load(std::memory_order_acquire), direction);
+}
+
 void ScheduledIo::clear_readiness(const ReadyEvent& event) {
   // The closed bits are final (ready.h): never cleared.
   const std::uint32_t clear = event.ready.without(Ready(Ready::kClosed)).bits();

@@ -9,7 +9,7 @@
 // Threads:
 //   set_readiness(), wake()     the reactor thread, after an epoll event
 //   shutdown()                  the thread shutting the reactor down
-//   poll_ready(), clear_readiness()
+//   poll_ready(), clear_readiness(), ready_now()
 //                               the futures of the source: one reader and
 //                               one writer at a time, from any thread, a
 //                               different thread and waker on each poll
@@ -88,6 +88,10 @@ class ScheduledIo {
   // the reactor shut down); otherwise stores cx.waker() as the waker for
   // `direction`, re-checks, and answers Pending.
   Poll<ReadyEvent> poll_ready(Context& cx, Direction direction);
+
+  // The readiness relevant to `direction` right now (or the shutdown), with
+  // no waker stored; nullopt when there is none. For try_io (io_source.h).
+  std::optional<ReadyEvent> ready_now(Direction direction) const;
 
   // After an operation hit EAGAIN: clears the non-final bits of `event`
   // unless the tick moved on since it was observed.

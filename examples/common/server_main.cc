@@ -28,6 +28,11 @@ struct Options {
 // The whole server, from bind to summary; returns the exit status.
 magpie::Task<int> serve(Options options, magpie::CancellationToken shutdown,
                         ServerSpec spec) {
+  // Before "listening on": a SIGTERM sent right after it must be seen.
+  if (absl::Status s = watch_shutdown_signals(shutdown); !s.ok()) {
+    std::fprintf(stderr, "cannot watch signals: %s\n", s.ToString().c_str());
+    co_return 1;
+  }
   absl::StatusOr<magpie::net::TcpListener> listener =
       bind_and_announce(options.address, options.port);
   if (!listener.ok()) {
@@ -71,15 +76,18 @@ int run_server(int argc, char** argv, ServerSpec spec) {
     return 2;
   }
 
-  // First, before any thread exists: every thread started later (the
-  // runtime's workers, reactor and blocking threads) inherits the mask.
+  // SIGINT / SIGTERM cancel it (watch_shutdown_signals, in serve()).
   magpie::CancellationToken shutdown;
-  ShutdownSignal signals(shutdown);
 
   magpie::Runtime::Builder builder;
   builder.thread_name(spec.thread_name);
   if (workers > 0) builder.worker_threads(static_cast<std::size_t>(workers));
+  // Only the reactor thread takes SIGINT/SIGTERM: workers and blocking
+  // threads block them as they start, this thread once they exist (the
+  // reactor thread, started by build(), inherited the unblocked mask).
+  builder.on_thread_start(&block_shutdown_signals_in_this_thread);
   magpie::Runtime rt = builder.build();
+  block_shutdown_signals_in_this_thread();
 
   Options options;
   options.address = absl::GetFlag(FLAGS_address);

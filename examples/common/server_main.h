@@ -16,9 +16,10 @@
 // Flags: --address (default 127.0.0.1), --port (7878; 0 lets the kernel
 // pick, read it from the "listening on <addr>" line), --workers (0: one per
 // core), --max_connections (10000). Order of events:
-//  1. SIGINT and SIGTERM are blocked before the Runtime starts its threads
-//     (examples::ShutdownSignal); one plain thread sigwait()s for them and
-//     cancels the shutdown token.
+//  1. Inside the Runtime, listeners for SIGINT and SIGTERM are made
+//     (examples::watch_shutdown_signals, through magpie::signal and the
+//     reactor); the first signal cancels the shutdown token, a second one
+//     exits at once.
 //  2. rt.block_on(...) binds, prints "listening on <addr>", and runs
 //     examples::accept_loop with make_handler(shutdown) until the token
 //     fires.

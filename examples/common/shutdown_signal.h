@@ -1,61 +1,43 @@
-// examples::ShutdownSignal — turns SIGINT and SIGTERM into a
+// examples::watch_shutdown_signals — turns SIGINT and SIGTERM into a
 // magpie::CancellationToken, for a server's graceful shutdown.
 //
-//   int main() {
-//     magpie::CancellationToken shutdown;
-//     examples::ShutdownSignal signals(shutdown);  // before any other thread
-//     magpie::Runtime rt;                          // workers inherit the mask
-//     rt.block_on(serve(shutdown));                // ends once cancelled
+//   magpie::Task<int> serve(magpie::CancellationToken shutdown) {
+//     if (!examples::watch_shutdown_signals(shutdown).ok()) co_return 1;
+//     ... bind, accept until shutdown is cancelled ...
 //   }
 //
-// How: the constructor blocks SIGINT and SIGTERM in the calling thread with
-// pthread_sigmask; every thread started afterwards (the runtime's workers,
-// its reactor and blocking threads) inherits that mask, so the kernel never
-// delivers the signals asynchronously to any of them. One plain std::thread
-// takes them synchronously with sigwait() and calls token.cancel(), which is
-// safe from any thread (no async-signal-safety rules to follow). A second
-// signal while the server is still shutting down exits at once (status
-// 128 + signal), the usual "press Ctrl-C again to force" behaviour.
+// How: two magpie::signal listeners (reactor/signal/signal.h), made at once
+// on the current runtime (so a signal that arrives from then on counts,
+// even before anything awaits it), moved into a spawned task that awaits
+// whichever comes first and calls token.cancel(). A second signal while the
+// server is still shutting down exits at once (status 128 + signal), the
+// usual "press Ctrl-C again to force" behaviour. No thread of its own and
+// no signal masks: the runtime's reactor delivers the signals like any
+// other event (signal.h: do not block them in every thread, and do not
+// sigwait() for them elsewhere).
 //
-// Ownership: construct it first in main, before any thread exists (a thread
-// started earlier would still receive the signals the default way), and
-// let it outlive the Runtime. The destructor stops and joins the waiter.
-// Threads: construct and destroy on the main thread; received() from any.
+// Call it inside the Runtime (block_on or a task), before announcing that
+// the server listens, so a SIGTERM sent right after the announcement is
+// seen. The watcher task lives until the runtime shuts down. Which thread
+// runs the handler: see block_shutdown_signals_in_this_thread().
 
 #ifndef MAGPIE_EXAMPLES_COMMON_SHUTDOWN_SIGNAL_H_
 #define MAGPIE_EXAMPLES_COMMON_SHUTDOWN_SIGNAL_H_
 
-#include <signal.h>
-
-#include <atomic>
-#include <thread>
-
+#include "absl/status/status.h"
 #include "runtime/magpie.h"
 
 namespace examples {
 
-class ShutdownSignal {
- public:
-  explicit ShutdownSignal(magpie::CancellationToken token);
-  ~ShutdownSignal();
+// Errors: those of magpie::signal::signal() (FailedPrecondition with no
+// current runtime).
+absl::Status watch_shutdown_signals(magpie::CancellationToken token);
 
-  ShutdownSignal(const ShutdownSignal&) = delete;
-  ShutdownSignal& operator=(const ShutdownSignal&) = delete;
-
-  // The first signal that arrived (SIGINT or SIGTERM), or 0.
-  int received() const { return received_.load(std::memory_order_acquire); }
-
- private:
-  void wait_loop();
-
-  sigset_t signals_;
-  magpie::CancellationToken token_;
-  std::atomic<int> received_{0};
-  // Set by the destructor before it wakes the waiter with a signal of its
-  // own, so the waiter knows to return instead of counting it.
-  std::atomic<bool> stopping_{false};
-  std::thread waiter_;  // Last: starts once the fields above exist.
-};
+// Blocks SIGINT and SIGTERM in the calling thread. run_server() calls it in
+// every worker and blocking thread (Builder::on_thread_start) and in main
+// once the runtime is built, so only the reactor thread takes the signals
+// (reactor/signal/signal.h, "Signal masks").
+void block_shutdown_signals_in_this_thread();
 
 }  // namespace examples
 

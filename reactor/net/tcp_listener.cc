@@ -1,5 +1,9 @@
 #include "reactor/net/tcp_listener.h"
 
+#include <fcntl.h>
+
+#include <cerrno>
+
 #include "reactor/sys/error.h"
 #include "reactor/sys/socket.h"
 
@@ -25,6 +29,20 @@ absl::StatusOr<TcpListener> TcpListener::bind(const SocketAddr& addr,
   if (!r.ok()) {
     sys::close(fd);
     return sys::to_status(r, "listen");
+  }
+  absl::StatusOr<IoSource> source =
+      IoSource::register_fd(fd, Interest::kReadable);
+  if (!source.ok()) return source.status();
+  return TcpListener(*std::move(source));
+}
+
+absl::StatusOr<TcpListener> TcpListener::from_fd(int fd) {
+  if (fd < 0) return absl::InvalidArgumentError("from_fd: negative fd");
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    const int error = errno;
+    sys::close(fd);
+    return sys::errno_status(error, "fcntl(O_NONBLOCK)");
   }
   absl::StatusOr<IoSource> source =
       IoSource::register_fd(fd, Interest::kReadable);
@@ -61,6 +79,19 @@ Poll<absl::StatusOr<TcpListener::Accepted>> TcpListener::poll_accept(
       source_.handle(), conn, Interest::kReadable | Interest::kWritable);
   if (!source.ok()) return Output(source.status());
   return Output(Accepted(TcpStream(*std::move(source)), *peer));
+}
+
+Poll<TcpListener::BindHostFuture::Output> TcpListener::BindHostFuture::poll(
+    Context& cx) {
+  Poll<LookupHostFuture::Output> found = lookup_.poll(cx);
+  if (found.is_pending()) return Pending;
+  if (!found.value().ok()) return Output(found.value().status());
+  Output last = absl::NotFoundError("bind: no address");
+  for (const SocketAddr& addr : *found.value()) {
+    last = TcpListener::bind(addr, backlog_);
+    if (last.ok()) break;
+  }
+  return last;
 }
 
 }  // namespace magpie::net

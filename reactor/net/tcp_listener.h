@@ -25,10 +25,12 @@
 #ifndef MAGPIE_REACTOR_NET_TCP_LISTENER_H_
 #define MAGPIE_REACTOR_NET_TCP_LISTENER_H_
 
+#include <string_view>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "reactor/io_source.h"
+#include "reactor/net/lookup_host.h"
 #include "reactor/net/socket_addr.h"
 #include "reactor/net/tcp_stream.h"
 #include "runtime/core/context.h"
@@ -55,6 +57,31 @@ class TcpListener {
 
   static absl::StatusOr<TcpListener> bind(const SocketAddr& addr,
                                           int backlog = kDefaultBacklog);
+
+  // By name ("localhost:8080", or any numeric form): a future, since the
+  // name may need a lookup (lookup_host.h); binds the first address that
+  // binds, else answers the last error.
+  class BindHostFuture {
+   public:
+    using Output = absl::StatusOr<TcpListener>;
+    BindHostFuture(std::string_view host_port, int backlog)
+        : lookup_(host_port), backlog_(backlog) {}
+    Poll<Output> poll(Context& cx);
+
+   private:
+    LookupHostFuture lookup_;
+    int backlog_;
+  };
+  static BindHostFuture bind(std::string_view host_port,
+                             int backlog = kDefaultBacklog) {
+    return BindHostFuture(host_port, backlog);
+  }
+
+  // Adopts a bound, listening socket (made non-blocking here) and registers
+  // it with the current reactor; the fd is closed on failure. into_fd()
+  // deregisters and hands it back; no accept() may be pending.
+  static absl::StatusOr<TcpListener> from_fd(int fd);
+  int into_fd() && { return source_.release(); }
 
   TcpListener(TcpListener&&) noexcept = default;
   TcpListener& operator=(TcpListener&&) noexcept = default;

@@ -1,12 +1,15 @@
 #include "reactor/net/tcp_stream.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "reactor/net/socket_options.h"
 #include "reactor/reactor_error.h"
 #include "reactor/sys/error.h"
 #include "reactor/sys/socket.h"
@@ -17,11 +20,31 @@ using reactor::Direction;
 using reactor::Interest;
 using reactor::IoSource;
 
+namespace {
+
+// recv(MSG_PEEK), retried on EINTR like the other calls in reactor/sys.
+reactor::sys::SysResult peek_once(int fd, std::span<std::byte> buf) {
+  while (true) {
+    reactor::sys::SysResult r = reactor::sys::cvt(
+        ::recv(fd, buf.data(), buf.size(), MSG_PEEK | MSG_NOSIGNAL));
+    if (!r.interrupted()) return r;
+  }
+}
+
+}  // namespace
+
+TcpStream::ConnectFuture::~ConnectFuture() {
+  if (prepared_fd_ >= 0) reactor::sys::close(prepared_fd_);
+}
+
 absl::Status TcpStream::ConnectFuture::start() {
-  reactor::sys::SysResult sock =
-      reactor::sys::socket(addr_.family(), SOCK_STREAM);
-  if (!sock.ok()) return reactor::sys::to_status(sock, "socket");
-  const int fd = static_cast<int>(sock.value);
+  int fd = std::exchange(prepared_fd_, -1);
+  if (fd < 0) {
+    reactor::sys::SysResult sock =
+        reactor::sys::socket(addr_.family(), SOCK_STREAM);
+    if (!sock.ok()) return reactor::sys::to_status(sock, "socket");
+    fd = static_cast<int>(sock.value);
+  }
   reactor::sys::SysResult connected =
       reactor::sys::connect(fd, addr_.as_sockaddr(), addr_.sockaddr_len());
   if (!connected.ok() && connected.error != EINPROGRESS &&
@@ -76,6 +99,24 @@ Poll<TcpStream::ConnectFuture::Output> TcpStream::ConnectFuture::poll(
   }
 }
 
+Poll<TcpStream::ConnectHostFuture::Output> TcpStream::ConnectHostFuture::poll(
+    Context& cx) {
+  if (!addrs_.has_value()) {
+    Poll<LookupHostFuture::Output> found = lookup_.poll(cx);
+    if (found.is_pending()) return Pending;
+    if (!found.value().ok()) return Output(found.value().status());
+    addrs_ = *std::move(found.value());
+  }
+  while (true) {
+    if (!attempt_.has_value()) attempt_.emplace((*addrs_)[next_]);
+    Poll<Output> done = attempt_->poll(cx);
+    if (done.is_pending()) return Pending;
+    attempt_.reset();
+    next_ += 1;
+    if (done.value().ok() || next_ >= addrs_->size()) return done;
+  }
+}
+
 Poll<absl::StatusOr<std::size_t>> TcpStream::poll_read(
     Context& cx, std::span<std::byte> buf) {
   if (buf.empty()) return absl::StatusOr<std::size_t>(0);
@@ -120,6 +161,60 @@ Poll<absl::Status> TcpStream::ReadExactFuture::poll(Context& cx) {
   }
   return absl::OkStatus();
 }
+
+absl::StatusOr<TcpStream> TcpStream::from_fd(int fd) {
+  if (fd < 0) return absl::InvalidArgumentError("from_fd: negative fd");
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    const int error = errno;
+    reactor::sys::close(fd);
+    return reactor::sys::errno_status(error, "fcntl(O_NONBLOCK)");
+  }
+  absl::StatusOr<IoSource> source =
+      IoSource::register_fd(fd, Interest::kReadable | Interest::kWritable);
+  if (!source.ok()) return source.status();
+  return TcpStream(*std::move(source));
+}
+
+int TcpStream::into_fd() && { return source_.release(); }
+
+Poll<absl::StatusOr<std::size_t>> TcpStream::poll_peek(
+    Context& cx, std::span<std::byte> buf) {
+  if (buf.empty()) return absl::StatusOr<std::size_t>(0);
+  return source_.poll_io(cx, Direction::kRead, "recv(MSG_PEEK)",
+                         [&] { return peek_once(source_.fd(), buf); });
+}
+
+absl::StatusOr<std::size_t> TcpStream::try_read(std::span<std::byte> buf) {
+  if (buf.empty()) return 0;
+  return source_.try_io(Direction::kRead, "recv", [&] {
+    return reactor::sys::recv(source_.fd(), buf.data(), buf.size());
+  });
+}
+
+absl::StatusOr<std::size_t> TcpStream::try_write(
+    std::span<const std::byte> buf) {
+  if (buf.empty()) return 0;
+  return source_.try_io(Direction::kWrite, "send", [&] {
+    return reactor::sys::send(source_.fd(), buf.data(), buf.size());
+  });
+}
+
+absl::Status TcpStream::set_linger(std::optional<std::chrono::seconds> linger) {
+  return sockopt::set_linger(fd(), linger);
+}
+absl::StatusOr<std::optional<std::chrono::seconds>> TcpStream::linger() const {
+  return sockopt::linger(fd());
+}
+absl::Status TcpStream::set_keepalive(
+    bool on, std::optional<std::chrono::seconds> idle) {
+  return sockopt::set_keepalive(fd(), on, idle);
+}
+absl::StatusOr<bool> TcpStream::keepalive() const {
+  return sockopt::keepalive(fd());
+}
+absl::Status TcpStream::set_ttl(int ttl) { return sockopt::set_ttl(fd(), ttl); }
+absl::StatusOr<int> TcpStream::ttl() const { return sockopt::ttl(fd()); }
 
 absl::Status TcpStream::shutdown(Shutdown how) {
   const int flag = how == Shutdown::kRead    ? SHUT_RD
