@@ -22,8 +22,16 @@
 // even when the deadline has also passed. Dropping the Timeout drops the
 // inner future and unlinks the timer.
 //
-// Ownership and threads: owns the inner future; a plain future otherwise
-// (movable until first polled, one poller at a time, any thread).
+// Ownership: a temporary or std::move'd future is moved into the Timeout,
+// which owns it. A named (lvalue) future is borrowed, as Tokio's
+// `timeout(d, &mut fut)`: it must outlive the Timeout, and after a timeout
+// it is still there, unfinished, to poll again or drop:
+//
+//   auto read = stream.read(buf);
+//   auto r = co_await magpie::timeout(100ms, read);   // borrows `read`
+//
+// Threads: a plain future (movable until first polled, one poller at a
+// time, any thread).
 
 #ifndef MAGPIE_REACTOR_TIME_TIMEOUT_H_
 #define MAGPIE_REACTOR_TIME_TIMEOUT_H_
@@ -59,19 +67,28 @@ struct OutputOf<absl::StatusOr<U>> {
   using type = absl::StatusOr<U>;
 };
 
+// What a Timeout holds for an argument of type F&&: a reference to a
+// borrowed lvalue, else the future itself.
+template <class F>
+using Held = std::conditional_t<std::is_lvalue_reference_v<F>, F,
+                                std::remove_cvref_t<F>>;
+
 }  // namespace timeout_internal
 
 // kFromTemporary: the inner future was an rvalue that may be a temporary
 // g++ < 13 destroys twice in a co_await (runtime/core/coawait_operand.h).
-template <Future F, bool kFromTemporary = false>
+// F is the owned future's type, or `X&` for a borrowed one.
+template <class F, bool kFromTemporary = false>
+requires Future<std::remove_reference_t<F>>
 class Timeout {
  public:
-  using Inner = FutureOutput<F>;
+  using Inner = FutureOutput<std::remove_reference_t<F>>;
   using Output = typename timeout_internal::OutputOf<Inner>::type;
   static constexpr bool kBuiltFromTemporary = kFromTemporary;
 
-  Timeout(F future, Sleep::Clock::time_point deadline)
-      : future_(std::move(future)), sleep_(deadline) {}
+  template <class G>
+  Timeout(G&& future, Sleep::Clock::time_point deadline)
+      : future_(std::forward<G>(future)), sleep_(deadline) {}
 
   Poll<Output> poll(Context& cx) {
     if constexpr (std::is_void_v<Inner>) {
@@ -94,7 +111,7 @@ class Timeout {
   Sleep::Clock::time_point deadline() const { return sleep_.deadline(); }
 
   // The inner future (e.g. to take it back before it completed).
-  F& get() { return future_; }
+  std::remove_reference_t<F>& get() { return future_; }
 
  private:
   F future_;
@@ -106,7 +123,7 @@ class Timeout {
 template <class Rep, class Period, class F>
 requires Future<std::remove_cvref_t<F>>
 auto timeout(std::chrono::duration<Rep, Period> duration, F&& future) {
-  return Timeout<std::remove_cvref_t<F>, core::kTemporaryFutureArgument<F>>(
+  return Timeout<timeout_internal::Held<F>, core::kTemporaryFutureArgument<F>>(
       std::forward<F>(future), deadline_after(duration));
 }
 
@@ -116,7 +133,7 @@ template <class Duration, class F>
 requires Future<std::remove_cvref_t<F>>
 auto timeout_at(std::chrono::time_point<Sleep::Clock, Duration> deadline,
                 F&& future) {
-  return Timeout<std::remove_cvref_t<F>, core::kTemporaryFutureArgument<F>>(
+  return Timeout<timeout_internal::Held<F>, core::kTemporaryFutureArgument<F>>(
       std::forward<F>(future),
       core::saturating_time_point_cast<Sleep::Clock::duration>(deadline));
 }

@@ -8,7 +8,11 @@
 //   threw; an aborted task (or one dropped by runtime shutdown) throws
 //   magpie::TaskCancelled.
 // - abort() asks the task to stop: its future is destroyed at its next
-//   scheduling point (at once if it is idle), on a runtime thread.
+//   scheduling point (at once if it is idle), on a runtime thread. A poll
+//   already running is not interrupted, and a spawn_blocking job that has
+//   started runs to the end: if it finishes, awaiting the handle yields its
+//   value, not TaskCancelled (as in Tokio). Only a job still queued is
+//   cancelled.
 // - Dropping the handle detaches the task: it runs on, and its output is
 //   dropped when it finishes. An exception it threw that the handle never
 //   read goes to the runtime's unhandled-exception policy (by default one

@@ -227,6 +227,18 @@ TEST_F(SleepTest, TimeoutWrapsValuesAndFlattensStatuses) {
   EXPECT_TRUE(absl::IsNotFound(inner.status()));
 }
 
+TEST_F(SleepTest, TimeoutBorrowsANamedFutureAndLeavesIt) {
+  // A named future is borrowed (Sleep cannot be copied or moved once
+  // polled): after the timeout it is still there, and finishes when polled.
+  Sleep slow = sleep(1s);
+  absl::Status first = block_on(timeout(1ms, slow));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(first)) << first;
+  absl::Status second = block_on(timeout(1h, slow));
+  EXPECT_TRUE(second.ok()) << second;
+  EXPECT_TRUE(slow.is_elapsed());
+  EXPECT_EQ(driver().timer_count(), 0u);
+}
+
 TEST_F(SleepTest, IntervalTicksOnSchedule) {
   const auto start = Clock::now();
   Interval every = interval_at(start, 10ms);

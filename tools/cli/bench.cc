@@ -29,6 +29,7 @@ struct Options {
   double scale = 1;
   std::vector<std::string> workloads;  // Empty: all.
   bool list = false;
+  bool help = false;
 };
 
 constexpr std::string_view kUsage =
@@ -80,12 +81,17 @@ bool parse(std::span<char* const> args, Options& options) {
       }
     } else if (arg == "--list") {
       options.list = true;
+    } else if (arg == "--help" || arg == "-h") {
+      options.help = true;
     } else {
       ok = false;
     }
     if (!ok) {
-      std::fprintf(stderr, "magpie bench: bad flag '%.*s'\n%.*s",
-                   static_cast<int>(arg.size()), arg.data(),
+      std::fprintf(stderr,
+                   "magpie bench: bad flag '%.*s' (--workers 1..%d, "
+                   "--samples 1..%d, --scale in (0, %g])\n%.*s",
+                   static_cast<int>(arg.size()), arg.data(), kMaxWorkers,
+                   kMaxSamples, kMaxScale,
                    static_cast<int>(kUsage.size()), kUsage.data());
       return false;
     }
@@ -101,6 +107,10 @@ struct Row {
 int run(std::span<char* const> args) {
   Options options;
   if (!parse(args, options)) return 2;
+  if (options.help) {
+    std::printf("%.*s", static_cast<int>(kUsage.size()), kUsage.data());
+    return 0;
+  }
   if (options.list) {
     for (const bench::Workload& w : bench::workloads()) {
       std::printf("%-19s %-2s  %.*s\n", std::string(w.name).c_str(),
