@@ -30,6 +30,7 @@
 #include "runtime/park/parker.h"
 #include "runtime/runtime.h"
 #include "runtime/testing/watchdog.h"
+#include "tests/reactor/test_support.h"
 
 namespace magpie {
 namespace {
@@ -50,19 +51,9 @@ struct NeverReady {
   Poll<void> poll(Context&) { return Pending; }
 };
 
-class FarFutureTest : public ::testing::Test {
+// A started reactor, entered on the test thread (tests/reactor/test_support.h).
+class FarFutureTest : public magpie::testing::ReactorTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<reactor::Reactor> started = reactor::Reactor::start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    reactor_.emplace(*std::move(started));
-    guard_.emplace(reactor_->handle());
-  }
-  void TearDown() override {
-    guard_.reset();
-    reactor_.reset();
-  }
-
   template <class F>
   static bool PollIsPending(F& future) {
     Waker waker = noop_waker();
@@ -77,9 +68,6 @@ class FarFutureTest : public ::testing::Test {
     std::this_thread::sleep_for(kSettle);
     EXPECT_TRUE(PollIsPending(future)) << what << ": after a wait";
   }
-
-  std::optional<reactor::Reactor> reactor_;
-  std::optional<reactor::EnterGuard> guard_;
 };
 
 TEST_F(FarFutureTest, SleepOfMaxDurationsNeverCompletes) {

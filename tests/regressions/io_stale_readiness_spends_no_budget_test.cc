@@ -29,25 +29,16 @@
 #include "runtime/core/coop.h"
 #include "runtime/core/waker.h"
 #include "runtime/testing/watchdog.h"
+#include "tests/reactor/test_support.h"
 
 namespace magpie::net {
 namespace {
 
 using std::chrono::seconds;
 
-class IoStaleReadinessTest : public ::testing::Test {
+// A started reactor, entered on the test thread (tests/reactor/test_support.h).
+class IoStaleReadinessTest : public magpie::testing::ReactorTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<reactor::Reactor> started = reactor::Reactor::start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    reactor_.emplace(*std::move(started));
-    guard_.emplace(reactor_->handle());
-  }
-  void TearDown() override {
-    guard_.reset();
-    reactor_.reset();
-  }
-
   // Polls `future` once with one unit of budget; true if the unit is still
   // there afterwards. Expects the poll to answer Pending.
   template <class F>
@@ -59,9 +50,6 @@ class IoStaleReadinessTest : public ::testing::Test {
     std::optional<coop::RestoreOnPending> unit = coop::poll_proceed(cx);
     return unit.has_value();
   }
-
-  std::optional<reactor::Reactor> reactor_;
-  std::optional<reactor::EnterGuard> guard_;
 };
 
 TEST_F(IoStaleReadinessTest, UdpReceiveAfterTheOnlyDatagramWasTaken) {
