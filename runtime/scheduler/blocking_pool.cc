@@ -45,8 +45,13 @@ bool idle(PoolShared& shared, core::MutexLock& lock)
   }
 }
 
+// The pool whose thread this is (null elsewhere): shutdown() called from one
+// of the pool's own jobs does not wait for its own thread.
+thread_local const PoolShared* current_pool = nullptr;
+
 void thread_main(Arc<PoolShared> shared, task::Header* first_job) {
   set_thread_name(shared->config.thread_name);
+  current_pool = shared.get();
   std::function<void()> on_start;
   std::function<void()> on_stop;
   {
@@ -153,12 +158,17 @@ bool BlockingPool::shutdown(std::chrono::steady_clock::time_point deadline) {
   shared_->owned.close_and_shutdown_all();
   for (task::Header* job : not_started) task::Notified::from_raw(job).reset();
 
+  // Called from one of this pool's jobs (a blocking job that shuts its
+  // runtime down): that thread exits when the job returns, after we do, so
+  // it is not waited for (waiting would deadlock).
+  const std::size_t self =
+      blocking_internal::current_pool == shared_.get() ? 1 : 0;
   bool all_exited = true;
   std::function<void()> on_start;
   std::function<void()> on_stop;
   {
     core::MutexLock lock(&shared_->mu);
-    while (shared_->num_threads > 0) {
+    while (shared_->num_threads > self) {
       if (std::chrono::steady_clock::now() >= deadline) {
         all_exited = false;
         break;

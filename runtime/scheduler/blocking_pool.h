@@ -175,6 +175,8 @@ class BlockingPool {
   // Cancels queued jobs and waits for running ones until `deadline`
   // (time_point::max(): no limit; callers make it with core::deadline_after,
   // so a user's timeout saturates). True if every thread exited in time.
+  // Called from one of the pool's own jobs, it waits for every other thread
+  // (its own exits once the job returns).
   bool shutdown(std::chrono::steady_clock::time_point deadline);
 
   std::size_t num_threads();
