@@ -97,6 +97,8 @@ std::vector<TaskDump> OwnedTasks::dump() {
     d.join_interested = s.is_join_interested();
     d.join_waker = s.is_join_waker_set();
     d.references = s.ref_count();
+    d.spawn_file = h->spawn_site.file;
+    d.spawn_line = h->spawn_site.line;
     out.push_back(d);
   }
   return out;

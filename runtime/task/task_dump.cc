@@ -22,6 +22,9 @@ std::string TaskDump::to_string() const {
   flag(join_interested, "join-handle");
   flag(join_waker, "join-waker");
   absl::StrAppend(&out, sep, "refs=", references);
+  if (spawn_file != nullptr) {
+    absl::StrAppend(&out, ", spawned at ", spawn_file, ":", spawn_line);
+  }
   return out;
 }
 

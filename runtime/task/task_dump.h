@@ -20,19 +20,21 @@
 namespace magpie {
 
 struct TaskDump {
-  std::uint64_t id = 0;          // JoinHandle::id()
-  bool running = false;          // a worker is polling it now
-  bool notified = false;         // woken, queued, not yet polled
-  bool complete = false;         // finished (only until it leaves the list)
-  bool cancelled = false;        // abort() or shutdown requested
-  bool join_interested = false;  // a JoinHandle exists
-  bool join_waker = false;       // the JoinHandle registered a waker
-  std::uint64_t references = 0;  // list + queue + JoinHandle + wakers
+  std::uint64_t id = 0;              // JoinHandle::id()
+  bool running = false;              // a worker is polling it now
+  bool notified = false;             // woken, queued, not yet polled
+  bool complete = false;             // finished (only until it leaves the list)
+  bool cancelled = false;            // abort() or shutdown requested
+  bool join_interested = false;      // a JoinHandle exists
+  bool join_waker = false;           // the JoinHandle registered a waker
+  std::uint64_t references = 0;      // list + queue + JoinHandle + wakers
+  const char* spawn_file = nullptr;  // where spawn() was called (static
+  std::uint32_t spawn_line = 0;      // storage; null if unknown)
 
   // Waiting for a wake: neither running, nor queued, nor finished.
   bool is_idle() const { return !running && !notified && !complete; }
 
-  // "task 17: idle, join-waker, refs=3".
+  // "task 17: idle, join-waker, refs=3, spawned at server.cc:42".
   std::string to_string() const;
 };
 

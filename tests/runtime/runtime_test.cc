@@ -329,6 +329,7 @@ TEST(RuntimeTest, DumpTasksNamesLiveTasksAndWhichAreIdle) {
   EXPECT_TRUE(rt.handle().dump_tasks().empty());
   EXPECT_EQ(describe_tasks({}), "(no live tasks)");
   auto [tx, rx] = oneshot::channel<int>();
+  const int spawn_line = __LINE__ + 2;
   auto waiting =
       rt.spawn(poll_fn([rx = std::move(rx)](Context& cx) mutable -> Poll<int> {
         auto p = rx.poll(cx);
@@ -347,6 +348,15 @@ TEST(RuntimeTest, DumpTasksNamesLiveTasksAndWhichAreIdle) {
   EXPECT_TRUE(dump[0].is_idle());
   EXPECT_TRUE(dump[0].join_interested);
   EXPECT_GE(dump[0].references, 2u);  // the list's and the JoinHandle's
+  ASSERT_NE(dump[0].spawn_file, nullptr);
+  EXPECT_NE(std::string(dump[0].spawn_file).find("runtime_test.cc"),
+            std::string::npos);
+  EXPECT_EQ(dump[0].spawn_line, static_cast<std::uint32_t>(spawn_line));
+  EXPECT_NE(
+      dump[0].to_string().find("spawned at " + std::string(dump[0].spawn_file) +
+                               ":" + std::to_string(spawn_line)),
+      std::string::npos)
+      << dump[0].to_string();
   EXPECT_NE(describe_tasks(dump).find("task " + std::to_string(waiting.id()) +
                                       ": idle"),
             std::string::npos);
