@@ -141,7 +141,7 @@ def scan_operand(code, start):
                             if not capture_is_references_only(captures):
                                 yield i, "lambda capturing [%s] in a co_await operand" % captures.strip()
             if c == "{":
-                j, prev = ident_before(code, i)
+                _, prev = ident_before(code, i)
                 if i not in bodies and (prev.isalnum() or prev in "_>(,="):
                     yield i, "braced temporary in a co_await operand"
             depth += 1
