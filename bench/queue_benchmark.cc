@@ -10,7 +10,12 @@
 //                        owner -> thief per second (wall clock).
 //   BM_InjectPushPop     one thread pushes a batch of 64 then pops it.
 //   BM_InjectContended   every benchmark thread pushes one and pops one, in a
-//                        loop (1 and 2 threads): push + pop pairs per second.
+//                        loop (1, 2 and 16 threads): push + pop pairs per
+//                        second.
+//   BM_InjectAfterPushers/N  N threads (1, 16, 512) have each pushed (and
+//                        exited) before the benchmark thread pushes a batch
+//                        of 64 then pops it: the cost of a queue that many
+//                        threads ever pushed to (inject rule 5).
 //
 // Items are real task headers (task::Cell) but only their pointers travel:
 // a Notified is made with from_raw and given up with into_raw, so the
@@ -172,7 +177,36 @@ void BM_InjectContended(benchmark::State& state) {
     }
   }
 }
-BENCHMARK(BM_InjectContended)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_InjectContended)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(16)
+    ->UseRealTime();
+
+void BM_InjectAfterPushers(benchmark::State& state) {
+  constexpr std::size_t kBatch = 64;
+  const auto pushers = static_cast<std::size_t>(state.range(0));
+  Inject inject;
+  {
+    // Each thread pushes once, then exits; then the queue is emptied.
+    std::vector<std::thread> threads;
+    threads.reserve(pushers);
+    for (std::size_t p = 0; p < pushers; ++p) {
+      threads.emplace_back([&inject, p] { inject.push(entry(p)); });
+    }
+    for (std::thread& t : threads) t.join();
+    while (inject.len() > 0) {
+      if (task::Notified t = inject.pop()) discard(std::move(t));
+    }
+  }
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < kBatch; ++i) inject.push(entry(i));
+    for (std::size_t i = 0; i < kBatch; ++i) discard(inject.pop());
+  }
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_InjectAfterPushers)->Arg(1)->Arg(16)->Arg(512);
 
 }  // namespace
 }  // namespace magpie::scheduler

@@ -29,7 +29,8 @@
 // only suppresses races whose one side is inside moodycamel's implicit-
 // producer dequeue (copying a Header* out of a slot), never magpie's code.
 extern "C" const char* __tsan_default_suppressions() {
-  return "race:moodycamel::ConcurrentQueue*::ImplicitProducer::dequeue*\n";
+  return "race:moodycamel::ConcurrentQueue*::ImplicitProducer::dequeue*\n"
+         "race:moodycamel::ConcurrentQueue*::ExplicitProducer::dequeue*\n";
 }
 #endif  // MAGPIE_TSAN
 
@@ -44,7 +45,47 @@ namespace {
   std::abort();
 }
 
+// Rule 5: the home stripe of the calling thread, handed out round robin on
+// its first push (to any Inject: the index is only a starting point).
+std::size_t home_stripe() {
+  // ORDERING: relaxed; the counter only spreads threads over stripes.
+  static core::Atomic<std::size_t> next{0};
+  thread_local const std::size_t home =
+      next.fetch_add(1, std::memory_order_relaxed);
+  return home;
+}
+
 }  // namespace
+
+Inject::Inject() {
+  for (Stripe& stripe : stripes_) {
+    core::MutexLock lock(&stripe.mu);
+    stripe.token.emplace(queue_);
+  }
+}
+
+template <class Enqueue>
+void Inject::enqueue_striped(Enqueue&& enqueue) {
+  static_assert((kProducerStripes & (kProducerStripes - 1)) == 0);
+  const std::size_t home = home_stripe();
+  // Try-lock round the stripes from our home one; if every one is busy,
+  // wait for the home one.
+  for (std::size_t i = 0; i < kProducerStripes; ++i) {
+    Stripe& stripe = stripes_[(home + i) & (kProducerStripes - 1)];
+    if (!stripe.mu.try_lock()) continue;
+    const bool ok = enqueue(*stripe.token);
+    stripe.mu.unlock();
+    if (!ok) enqueue_failed();
+    return;
+  }
+  Stripe& stripe = stripes_[home & (kProducerStripes - 1)];
+  bool ok;
+  {
+    core::MutexLock lock(&stripe.mu);
+    ok = enqueue(*stripe.token);
+  }
+  if (!ok) enqueue_failed();
+}
 
 Inject::~Inject() {
   assert(is_empty() && "drain() the Inject queue first");
@@ -71,7 +112,10 @@ void Inject::end_push() {
 
 bool Inject::push(task::Notified task) {
   if (!begin_push()) return false;  // `task` drops its reference
-  if (!queue_.enqueue(std::move(task).into_raw())) enqueue_failed();
+  task::Header* header = std::move(task).into_raw();
+  enqueue_striped([&](moodycamel::ProducerToken& token) {
+    return queue_.enqueue(token, header);
+  });
   // ORDERING: seq_cst, after the enqueue (rules 1, 2); pairs with the
   // seq_cst loads in len() — the worker's pre-park check.
   len_.fetch_add(1, std::memory_order_seq_cst);
@@ -87,7 +131,9 @@ bool Inject::push_batch(task::Header* const* tasks, std::size_t n) {
     }
     return false;
   }
-  if (!queue_.enqueue_bulk(tasks, n)) enqueue_failed();
+  enqueue_striped([&](moodycamel::ProducerToken& token) {
+    return queue_.enqueue_bulk(token, tasks, n);
+  });
   // ORDERING: as in push().
   len_.fetch_add(static_cast<std::int64_t>(n), std::memory_order_seq_cst);
   end_push();

@@ -63,7 +63,9 @@ class CurrentWorkerScope {
 // ---- Shared --------------------------------------------------------------
 
 Shared::Shared(SchedulerConfig config)
-    : config_(config), idle_(config.worker_threads) {
+    : config_(config),
+      idle_(config.worker_threads),
+      owned_(task::OwnedTasks::kShardsPerWorker * config.worker_threads) {
   assert(config.worker_threads > 0);
   remotes_.reserve(config.worker_threads);
   for (std::size_t i = 0; i < config.worker_threads; ++i) {

@@ -1,5 +1,6 @@
 #include "runtime/task/owned_tasks.h"
 
+#include <bit>
 #include <cassert>
 
 #include "runtime/task/raw_task.h"
@@ -11,102 +12,123 @@ Trailer* trailer_of(Header* header) { return header->vtable->trailer(header); }
 
 }  // namespace
 
+OwnedTasks::OwnedTasks(std::size_t min_shards)
+    : num_shards_(std::bit_ceil(min_shards == 0 ? std::size_t{1} : min_shards)),
+      shards_(new Shard[num_shards_]) {}
+
 OwnedTasks::~OwnedTasks() {
-  core::MutexLock lock(&mu_);
-  assert(head_ == nullptr && "OwnedTasks destroyed with live tasks");
+  for (std::size_t i = 0; i < num_shards_; ++i) {
+    core::MutexLock lock(&shards_[i].mu);
+    assert(shards_[i].head == nullptr &&
+           "OwnedTasks destroyed with live tasks");
+  }
 }
 
 bool OwnedTasks::bind(Header* header) {
   Trailer* trailer = trailer_of(header);
-  core::MutexLock lock(&mu_);
-  if (closed_) return false;
+  Shard& shard = shard_of(header);
+  core::MutexLock lock(&shard.mu);
+  if (shard.closed) return false;  // owned rule 1
   trailer->owned_prev = nullptr;
-  trailer->owned_next = head_;
+  trailer->owned_next = shard.head;
   trailer->in_owned_list = true;
-  if (head_ != nullptr) trailer_of(head_)->owned_prev = header;
-  head_ = header;
-  ++count_;
+  if (shard.head != nullptr) trailer_of(shard.head)->owned_prev = header;
+  shard.head = header;
+  ++shard.count;
   return true;
 }
 
 bool OwnedTasks::remove(Header* header) {
   Trailer* trailer = trailer_of(header);
-  core::MutexLock lock(&mu_);
+  Shard& shard = shard_of(header);
+  core::MutexLock lock(&shard.mu);
   if (!trailer->in_owned_list) return false;
   if (trailer->owned_prev != nullptr) {
     trailer_of(trailer->owned_prev)->owned_next = trailer->owned_next;
   } else {
-    head_ = trailer->owned_next;
+    shard.head = trailer->owned_next;
   }
   if (trailer->owned_next != nullptr) {
     trailer_of(trailer->owned_next)->owned_prev = trailer->owned_prev;
   }
   trailer->owned_prev = trailer->owned_next = nullptr;
   trailer->in_owned_list = false;
-  --count_;
+  --shard.count;
   return true;
 }
 
-Header* OwnedTasks::pop_front() {
-  core::MutexLock lock(&mu_);
-  Header* header = head_;
+Header* OwnedTasks::pop_front(Shard& shard) {
+  core::MutexLock lock(&shard.mu);
+  Header* header = shard.head;
   if (header == nullptr) return nullptr;
   Trailer* trailer = trailer_of(header);
-  head_ = trailer->owned_next;
-  if (head_ != nullptr) trailer_of(head_)->owned_prev = nullptr;
+  shard.head = trailer->owned_next;
+  if (shard.head != nullptr) trailer_of(shard.head)->owned_prev = nullptr;
   trailer->owned_next = nullptr;
   trailer->in_owned_list = false;
-  --count_;
+  --shard.count;
   return header;
 }
 
 std::size_t OwnedTasks::close_and_shutdown_all() {
-  {
-    core::MutexLock lock(&mu_);
-    closed_ = true;
+  // Owned rule 2: close every shard before emptying any.
+  for (std::size_t i = 0; i < num_shards_; ++i) {
+    core::MutexLock lock(&shards_[i].mu);
+    shards_[i].closed = true;
   }
   std::size_t taken = 0;
   // One at a time, unlocked: dropping a future may complete or wake other
   // tasks, which call remove() on this list.
-  while (Header* header = pop_front()) {
-    shutdown(header);  // consumes the list's reference
-    ++taken;
+  for (std::size_t i = 0; i < num_shards_; ++i) {
+    while (Header* header = pop_front(shards_[i])) {
+      shutdown(header);  // consumes the list's reference
+      ++taken;
+    }
   }
   return taken;
 }
 
 bool OwnedTasks::is_closed() {
-  core::MutexLock lock(&mu_);
-  return closed_;
+  // Owned rule 3: the last shard closes last.
+  Shard& last = shards_[num_shards_ - 1];
+  core::MutexLock lock(&last.mu);
+  return last.closed;
 }
 
 std::vector<TaskDump> OwnedTasks::dump() {
   std::vector<TaskDump> out;
-  core::MutexLock lock(&mu_);
-  out.reserve(count_);
-  // Safe to read: every task on the list is kept alive by the list's
-  // reference, and unlinking needs this lock.
-  for (Header* h = head_; h != nullptr; h = trailer_of(h)->owned_next) {
-    const Snapshot s = h->state.load();
-    TaskDump d;
-    d.id = h->id;
-    d.running = s.is_running();
-    d.notified = s.is_notified();
-    d.complete = s.is_complete();
-    d.cancelled = s.is_cancelled();
-    d.join_interested = s.is_join_interested();
-    d.join_waker = s.is_join_waker_set();
-    d.references = s.ref_count();
-    d.spawn_file = h->spawn_site.file;
-    d.spawn_line = h->spawn_site.line;
-    out.push_back(d);
+  for (std::size_t i = 0; i < num_shards_; ++i) {
+    Shard& shard = shards_[i];
+    core::MutexLock lock(&shard.mu);
+    out.reserve(out.size() + shard.count);
+    // Safe to read: every task on the list is kept alive by the list's
+    // reference, and unlinking needs this shard's lock.
+    for (Header* h = shard.head; h != nullptr; h = trailer_of(h)->owned_next) {
+      const Snapshot s = h->state.load();
+      TaskDump d;
+      d.id = h->id;
+      d.running = s.is_running();
+      d.notified = s.is_notified();
+      d.complete = s.is_complete();
+      d.cancelled = s.is_cancelled();
+      d.join_interested = s.is_join_interested();
+      d.join_waker = s.is_join_waker_set();
+      d.references = s.ref_count();
+      d.spawn_file = h->spawn_site.file;
+      d.spawn_line = h->spawn_site.line;
+      out.push_back(d);
+    }
   }
   return out;
 }
 
 std::size_t OwnedTasks::size() {
-  core::MutexLock lock(&mu_);
-  return count_;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < num_shards_; ++i) {
+    core::MutexLock lock(&shards_[i].mu);
+    total += shards_[i].count;
+  }
+  return total;
 }
 
 }  // namespace magpie::task

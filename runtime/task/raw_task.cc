@@ -100,9 +100,7 @@ void drop_reference(Header* header) {
   if (header->state.ref_dec()) dealloc(header);
 }
 
-void Notified::reset() {
-  if (header_ != nullptr) drop_reference(std::exchange(header_, nullptr));
-}
+void Notified::drop() { drop_reference(std::exchange(header_, nullptr)); }
 
 void Notified::run() && {
   Header* header = std::exchange(header_, nullptr);

@@ -59,10 +59,16 @@ class Notified {
   Header* header() const { return header_; }
   explicit operator bool() const { return header_ != nullptr; }
 
-  void reset();
+  // Inline: most Notified destroyed on the hot path are moved-from (empty),
+  // and an out-of-line call for each was 13% of yield_many's instructions.
+  void reset() {
+    if (header_ != nullptr) drop();
+  }
 
  private:
   explicit Notified(Header* header) : header_(header) {}
+  // Drops the reference (header_ is not null).
+  void drop();
   Header* header_ = nullptr;
 };
 

@@ -180,6 +180,57 @@ TEST(InjectTest, ConcurrentProducersAndConsumersConserveTasks) {
   }
 }
 
+// Many more pushing threads than producer stripes (inject rule 5): every
+// stripe is shared and some pushers wait for a lock. Still every task comes
+// out exactly once, and once they are done len() is exact.
+TEST(InjectTest, ManyPusherThreadsConserveTasks) {
+  const int rounds = ScaledForSanitizers(4, 2);
+  const std::size_t num_pushers = ScaledForSanitizers(64, 16);
+  const std::size_t num_tasks = ScaledForSanitizers(32000, 4000);
+  for (int round = 0; round < rounds; ++round) {
+    const std::string what =
+        "inject many pushers, round " + std::to_string(round);
+    SCOPED_TRACE(what);
+    Watchdog dog(what, std::chrono::seconds(60));
+    Inject inject;
+    TaskSet tasks(num_tasks);
+    core::Atomic<bool> pushers_done{false};
+    std::vector<std::thread> consumers;
+    for (int c = 0; c < 2; ++c) {
+      consumers.emplace_back([&, c] {
+        while (true) {
+          if (task::Notified t = inject.pop()) {
+            tasks.consume(std::move(t), /*run=*/c == 0);
+            continue;
+          }
+          // ORDERING: acquire pairs with the release store below.
+          if (pushers_done.load(std::memory_order_acquire) &&
+              inject.len() == 0) {
+            return;
+          }
+          std::this_thread::yield();
+        }
+      });
+    }
+    std::vector<std::thread> pushers;
+    for (std::size_t p = 0; p < num_pushers; ++p) {
+      const std::size_t first = num_tasks * p / num_pushers;
+      const std::size_t last = num_tasks * (p + 1) / num_pushers;
+      pushers.emplace_back([&, first, last, p] {
+        PushRange(inject, tasks, first, last,
+                  static_cast<std::uint64_t>(round * 1000 + p));
+      });
+    }
+    for (std::thread& t : pushers) t.join();
+    pushers_done.store(true, std::memory_order_release);
+    for (std::thread& t : consumers) t.join();
+    EXPECT_EQ(tasks.total(), num_tasks);
+    EXPECT_TRUE(inject.is_empty());
+    tasks.expect_each_consumed_once();
+    if (HasFailure()) return;
+  }
+}
+
 // Once concurrent pushes are over, len() is exact and a lone consumer that
 // sees len() > 0 gets a task from pop() every time (rule 1's retries cover
 // moodycamel's non-linearizable dequeue).
