@@ -6,6 +6,7 @@
 
 #include "reactor/reactor_error.h"
 #include "reactor/token.h"
+#include "runtime/core/wake_batch.h"
 
 namespace magpie::reactor {
 
@@ -116,8 +117,14 @@ void Driver::run() {
       std::abort();
     }
     turns_.fetch_add(1, std::memory_order_relaxed);
-    dispatch(events);
-    timers_.process(Clock::now());
+    {
+      // Every task this turn wakes (sockets, then timers) reaches its
+      // scheduler as one batch with one worker notification at scope end
+      // (core/wake_batch.h), not one queue push and futex wake per event.
+      core::WakeBatchScope batch;
+      dispatch(events);
+      timers_.process(Clock::now());
+    }
   }
 }
 

@@ -13,6 +13,11 @@
 // its next turn, i.e. after the epoll batch that may still name it (rule 2).
 // Once the reactor thread has stopped, released records wait for ~Driver.
 //
+// Wake batching: each turn's dispatch() and timer processing run inside a
+// core::WakeBatchScope, so the tasks they wake reach their scheduler as one
+// batch (one inject push, at most one worker notification) when the turn's
+// events are all handled.
+//
 // Memory ordering: `stop_` is stored with release by request_stop() and
 // loaded with acquire by run(). `turns_` is a relaxed statistic. Everything
 // else is under `mutex_` (sources) or inside TimerQueue / ScheduledIo.

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace magpie {
@@ -96,6 +97,10 @@ Runtime::Builder& Runtime::Builder::on_thread_stop(std::function<void()> hook) {
 Runtime::Builder& Runtime::Builder::global_queue_interval(std::uint32_t ticks) {
   if (ticks == 0) throw std::invalid_argument("magpie: interval must be > 0");
   scheduler_.global_queue_interval = ticks;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::park_spin(std::chrono::nanoseconds spin) {
+  scheduler_.park_spin = std::max(spin, std::chrono::nanoseconds::zero());
   return *this;
 }
 Runtime::Builder& Runtime::Builder::event_interval(std::uint32_t ticks) {

@@ -66,8 +66,13 @@ int main(int argc, char** argv) {
   const std::string mode = argv[1];
   const int workers = std::atoi(argv[mode == "bench" ? 3 : 2]);
   if (workers < 1) return usage();
-  magpie::Runtime rt =
-      magpie::Runtime::Builder().worker_threads(workers).build();
+  magpie::Runtime::Builder builder;
+  builder.worker_threads(workers);
+  // Experiments only (bench/RESULTS.md, I/O hand-off): the park spin in ns.
+  if (const char* spin = std::getenv("MAGPIE_PEER_PARK_SPIN_NS")) {
+    builder.park_spin(std::chrono::nanoseconds(std::atoll(spin)));
+  }
+  magpie::Runtime rt = builder.build();
   if (mode == "echo") {
     std::thread([] {
       std::this_thread::sleep_for(kMaxServe);

@@ -27,6 +27,16 @@
 //     the search goes on while work may remain.
 //  4. At most half of the workers search at once.
 //  A notified worker wakes up already counted as unparked and searching.
+//  5. Before rule 1, a worker that ran out of work may spin for a bounded
+//     time (SchedulerConfig::park_spin, once per idle spell) re-reading the
+//     queues, still counted as unparked and, if it was, searching. It has
+//     not announced anything, so for producers it is a busy worker: rule 2
+//     notifies nobody while it searches (it will see the work in its spin,
+//     or in rule 3's re-check after it announces), and may wake a sleeper
+//     otherwise. Rules 1-3 are unchanged after the spin.
+//  Producers that make many tasks runnable at once (the reactor's turn,
+//  through core::WakeBatchScope) push them in one batch and apply rule 2
+//  once for the batch: the woken worker searches and rule 3 wakes more.
 //
 // Memory ordering: every read-modify-write of the counter word is seq_cst,
 // and the producer's check (worker_to_notify) is itself an RMW. So for a

@@ -25,6 +25,7 @@ struct WorkerMetrics {
   std::uint64_t unparks = 0;         // times it woke up
   std::uint64_t lifo_hits = 0;       // polls taken from the LIFO slot
   std::uint64_t overflows = 0;  // local queue overflows to the global queue
+  std::uint64_t spin_hits = 0;  // idle spells ended by work found spinning
   std::uint64_t local_queue_depth = 0;  // tasks in its local queue now
 };
 
@@ -72,6 +73,7 @@ struct WorkerCounters {
   SingleWriterCounter unparks;
   SingleWriterCounter lifo_hits;
   SingleWriterCounter overflows;
+  SingleWriterCounter spin_hits;
 };
 
 }  // namespace scheduler

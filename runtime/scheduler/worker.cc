@@ -1,9 +1,12 @@
 #include "runtime/scheduler/worker.h"
 
+#include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <utility>
 
 #include "runtime/core/coop.h"
+#include "runtime/core/wake_batch.h"
 
 namespace magpie::scheduler {
 
@@ -28,6 +31,7 @@ class Worker {
   task::Notified steal_work();
   void run_task(task::Notified task);
   void park();
+  bool spin_for_work();
   void push_local(task::Notified task);
   bool should_notify_others() const;
   void shutdown_core();
@@ -40,10 +44,22 @@ class Worker {
   std::uint32_t lifo_polls_ = 0;
   std::uint32_t tick_ = 0;
   bool is_searching_ = false;
+  bool spun_ = false;  // spun since it last ran a task (spin_for_work)
   std::uint64_t rng_state_;
 };
 
 namespace {
+
+// spin_for_work(): queue checks between reads of the clock.
+constexpr std::uint32_t kSpinChecksPerClockRead = 16;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
 
 // The worker running on this thread, if any (of any scheduler).
 thread_local Worker* current_worker = nullptr;
@@ -84,10 +100,35 @@ void Shared::schedule(task::Notified task, bool is_yield) {
     current_worker->schedule_local(std::move(task), !is_yield);
     return;
   }
+  // A thread that wakes many tasks in a row (the reactor, per turn) batches
+  // them: flush_wake_batch() pushes them at once and notifies once.
+  task::Header* header = std::move(task).into_raw();
+  if (core::WakeBatch::append(this, &Shared::flush_wake_batch, header)) return;
   // A closed inject queue (after shutdown) drops the reference: the task is
   // already complete, so nothing is lost.
-  inject_.push(std::move(task));
+  inject_.push(task::Notified::from_raw(header));
   notify_parked();
+}
+
+void Shared::flush_wake_batch(void* self, void* const* items, std::size_t n) {
+  auto* shared = static_cast<Shared*>(self);
+  // SAFETY: every item is a task::Header* owning one queue reference
+  // (schedule() above); push_batch takes them over.
+  // (void* -> Header* in chunks on the stack: no aliasing cast, no heap.)
+  constexpr std::size_t kChunk = 64;
+  task::Header* chunk[kChunk];
+  for (std::size_t done = 0; done < n;) {
+    const std::size_t m = std::min(kChunk, n - done);
+    for (std::size_t i = 0; i < m; ++i) {
+      chunk[i] = static_cast<task::Header*>(items[done + i]);
+    }
+    shared->inject_.push_batch(chunk, m);
+    done += m;
+  }
+  // One notification is enough: the woken worker searches, and the last
+  // searcher to find work wakes the next (idle rule 3); no notification at
+  // all while a worker searches or spins (idle rule 2).
+  shared->notify_parked();
 }
 
 void Shared::schedule_new(task::Notified task) {
@@ -141,6 +182,7 @@ RuntimeMetrics Shared::metrics() const {
     w.unparks = c.unparks.get();
     w.lifo_hits = c.lifo_hits.get();
     w.overflows = c.overflows.get();
+    w.spin_hits = c.spin_hits.get();
     w.local_queue_depth = remote->queue.len();
     out.workers.push_back(w);
   }
@@ -173,6 +215,7 @@ void Worker::run() {
     task::Notified task = next_task();
     if (!task) task = steal_work();
     if (task) {
+      spun_ = false;
       run_task(std::move(task));
       continue;
     }
@@ -264,7 +307,40 @@ void Worker::schedule_local(task::Notified task, bool use_lifo) {
   if (should_notify_others()) shared_->notify_parked();
 }
 
+bool Worker::spin_for_work() {
+  // Still counted as unparked (and searching, if it was): a producer that
+  // sees a searcher notifies nobody (idle rule 2) and this loop finds the
+  // work; one that sees no searcher may wake a sleeper, as for a busy
+  // worker. Nothing here replaces the announce/re-check of park().
+  const std::chrono::nanoseconds spin = shared_->config_.park_spin;
+  if (spin.count() <= 0) return false;
+  const auto deadline = std::chrono::steady_clock::now() + spin;
+  for (std::uint32_t i = 1;; ++i) {
+    if (!remote_->queue.is_empty() || shared_->inject_.len() > 0 ||
+        shared_->is_shutdown()) {
+      return true;
+    }
+    // Others' queues only when this worker may steal from them; otherwise
+    // it would come straight back here.
+    if (is_searching_ && shared_->has_work_anywhere()) return true;
+    cpu_relax();
+    if (i % kSpinChecksPerClockRead == 0 &&
+        std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+  }
+}
+
 void Worker::park() {
+  // Spin once per idle spell (spun_ is cleared when a task runs): bounded,
+  // so an idle runtime still sleeps.
+  if (!spun_) {
+    spun_ = true;
+    if (spin_for_work()) {
+      remote_->counters.spin_hits.add();
+      return;
+    }
+  }
   remote_->counters.parks.add();
   // Idle rule 1: announce first...
   if (shared_->idle_.transition_worker_to_parked(index_, is_searching_)) {

@@ -28,6 +28,7 @@
 #ifndef MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
 #define MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -48,6 +49,9 @@
 
 namespace magpie::scheduler {
 
+// Default of SchedulerConfig::park_spin (bench/RESULTS.md, I/O hand-off).
+inline constexpr std::chrono::nanoseconds kDefaultParkSpin{20'000};
+
 struct SchedulerConfig {
   std::size_t worker_threads = 1;
   // Ticks between checks of the inject queue ahead of local work; prime so
@@ -58,6 +62,10 @@ struct SchedulerConfig {
   // Polls in a row from the LIFO slot before its task goes to the back of
   // the queue: two tasks waking each other cannot starve the rest.
   std::uint32_t max_lifo_polls = 3;
+  // How long a worker that found no work spins on its queues before it
+  // parks (once per idle spell): work that arrives within it (the reactor's
+  // next turn) costs no futex sleep and wake.
+  std::chrono::nanoseconds park_spin = kDefaultParkSpin;
   // What to do with an exception a detached task threw (Builder).
   UnhandledExceptionHandler unhandled_exception;
 };
@@ -79,6 +87,9 @@ class Shared {
   // this scheduler it goes to that worker (LIFO slot unless yielding);
   // elsewhere to the inject queue, waking a sleeping worker.
   void schedule(task::Notified task, bool is_yield);
+  // core::WakeBatch flush: `items` are task::Header* of this scheduler, each
+  // owning a queue reference; one inject push_batch, one notification.
+  static void flush_wake_batch(void* self, void* const* items, std::size_t n);
   // A new task (spawn): the back of the current worker's queue, or inject.
   void schedule_new(task::Notified task);
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Interleaved A/B echo comparison of echo-server binaries (any peer that
+speaks magpie_peer's `PEER echo WORKERS` command line): for each round, for
+each worker count, each binary in turn (A B A B ...), one fresh server, one
+warm-up load run, then one measured load run of CONNECTIONS x MESSAGES.
+Prints one line per run and, per (binary, workers), the medians of req/s,
+server CPU seconds per 200k requests (from /proc, as run.py) and RTT p99, and
+the ratios of every binary to the first.
+
+    bench/compare/echo_ab.py --bin old=/tmp/old_peer --bin new=bazel-bin/... \
+        --load bazel-bin/bench/echo_load --workers 1,2 --rounds 3
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import cpu_seconds  # noqa: E402
+
+
+def one(binary, workers, args):
+    server = subprocess.Popen([binary, "echo", str(workers)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        port = None
+        while port is None:
+            line = server.stdout.readline()
+            if not line:
+                return None
+            if line.startswith("port "):
+                port = int(line.split()[1])
+
+        def load(messages):
+            cmd = [args.load, f"--address=127.0.0.1:{port}",
+                   f"--connections={args.connections}",
+                   f"--messages={messages}", "--size=64",
+                   f"--workers={args.load_workers}"]
+            before = cpu_seconds(server.pid)
+            out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                                 timeout=300)
+            used = cpu_seconds(server.pid) - before
+            rps = p99 = n = None
+            for line in out.stdout.splitlines():
+                if line.startswith("requests:"):
+                    n = int(line.split()[1])
+                    rps = float(line.split("requests/s:")[1])
+                if line.startswith("rtt us:"):
+                    p99 = float(line.split("p99")[1].split()[0])
+            if out.returncode != 0 or rps is None:
+                return None
+            return rps, used * 200000.0 / n, p99
+
+        load(max(1, args.messages // 10))
+        return load(args.messages)
+    finally:
+        server.kill()
+        server.wait()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bin", action="append", required=True,
+                   help="name=path; the first is the reference")
+    p.add_argument("--load", required=True)
+    p.add_argument("--workers", default="1,2")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--connections", type=int, default=100)
+    p.add_argument("--messages", type=int, default=2000)
+    p.add_argument("--load-workers", type=int, default=2)
+    args = p.parse_args()
+    bins = [b.split("=", 1) for b in args.bin]
+    workers = [int(w) for w in args.workers.split(",")]
+    res = {}
+    for r in range(args.rounds):
+        for w in workers:
+            for name, path in bins:
+                v = one(path, w, args)
+                print(f"round {r} {name} {w}w: {v}", flush=True)
+                if v:
+                    res.setdefault((name, w), []).append(v)
+    ref = bins[0][0]
+    for w in workers:
+        med = {}
+        for name, _ in bins:
+            vals = res.get((name, w), [])
+            if not vals:
+                continue
+            med[name] = [statistics.median(v[i] for v in vals)
+                         for i in range(3)]
+            print(f"{w}w {name:8s} req/s {med[name][0]:9.0f}  "
+                  f"cpu s/200k {med[name][1]:6.3f}  p99 us {med[name][2]:8.1f}"
+                  f"  (n={len(vals)})")
+        for name, _ in bins:
+            if name != ref and name in med and ref in med:
+                a, b = med[ref], med[name]
+                print(f"{w}w {name}/{ref}: req/s {b[0]/a[0]:.2f}x  "
+                      f"cpu/req {b[1]/a[1]:.2f}x  p99 {b[2]/a[2]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
