@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <cstdlib>
 #include <memory>
 
 namespace magpie {
@@ -69,6 +70,9 @@ std::vector<TaskDump> Handle::dump_tasks() const {
 Runtime::Builder::Builder() {
   const unsigned cores = std::thread::hardware_concurrency();
   scheduler_.worker_threads = cores == 0 ? 1 : cores;
+  if (const char* seed = std::getenv("MAGPIE_CHAOS_SEED")) {
+    scheduler_.chaos_seed = std::strtoull(seed, nullptr, 10);
+  }
 }
 
 Runtime::Builder& Runtime::Builder::worker_threads(std::size_t n) {
@@ -132,6 +136,10 @@ Runtime::Builder& Runtime::Builder::unhandled_exception(
 
 Runtime::Builder& Runtime::Builder::chaos(std::uint64_t seed) {
   scheduler_.chaos_seed = seed;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::chaos_decision_log(std::size_t capacity) {
+  scheduler_.chaos_log_capacity = capacity;
   return *this;
 }
 Runtime::Builder& Runtime::Builder::stuck_poll_threshold(
@@ -219,6 +227,10 @@ std::size_t Runtime::num_workers() const { return workers_.size(); }
 
 std::uint64_t Runtime::chaos_seed() const {
   return handle_.shared_->scheduler->config().chaos_seed;
+}
+
+std::vector<ChaosDecision> Runtime::chaos_decisions(std::size_t worker) const {
+  return handle_.shared_->scheduler->chaos_decisions(worker);
 }
 
 void Runtime::check_not_on_worker(const char* what) const {

@@ -45,11 +45,17 @@
 #define MAGPIE_RUNTIME_SCHEDULER_STALL_MONITOR_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "runtime/core/atomic.h"
+#include "runtime/core/mutex.h"
 #include "runtime/task/header.h"
 
 namespace magpie {
@@ -67,6 +73,62 @@ struct StuckPoll {
 
 using StuckPollHandler = std::function<void(const StuckPoll&)>;
 
+namespace scheduler {
+
+// What one worker publishes about the poll it is running (stall rule 1).
+// Written by that worker only, read by the monitor.
+struct alignas(core::kCacheLineSize) PollSlot {
+  // Worker: a poll of task `id` spawned at `site` starts now.
+  void begin(std::uint64_t id, task::SpawnSite site);
+  // Worker: the poll returned.
+  void end() {
+    // ORDERING: relaxed; the monitor only needs to see it eventually, and
+    // begin()'s release fence orders it before the next poll's fields.
+    start_ns.store(0, std::memory_order_relaxed);
+  }
+
+  core::Atomic<std::int64_t> start_ns{0};  // steady clock; 0 = not polling
+  core::Atomic<std::uint64_t> task_id{0};
+  core::Atomic<const char*> file{nullptr};
+  core::Atomic<std::uint32_t> line{0};
+};
+
+class StallMonitor {
+ public:
+  // Never polls more often than this, however small the threshold.
+  static constexpr std::chrono::milliseconds kMinCheckPeriod{1};
+
+  // Starts the monitor thread over `slots` (slot i is worker i's; they must
+  // outlive the monitor).
+  StallMonitor(std::vector<const PollSlot*> slots,
+               std::chrono::nanoseconds threshold, StuckPollHandler handler);
+  ~StallMonitor();  // stop()
+  StallMonitor(const StallMonitor&) = delete;
+  StallMonitor& operator=(const StallMonitor&) = delete;
+
+  // Stops and joins the monitor thread. Idempotent; not from the callback.
+  void stop();
+
+  // The stderr line for one report.
+  static std::string describe(const StuckPoll& stuck);
+
+ private:
+  void run();
+  void check(std::int64_t now_ns);
+
+  const std::vector<const PollSlot*> slots_;
+  const std::chrono::nanoseconds threshold_;
+  const StuckPollHandler handler_;
+  // The start time of the poll last reported per worker (monitor thread
+  // only): each poll is reported once.
+  std::vector<std::int64_t> reported_;
+  core::Mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace scheduler
 }  // namespace magpie
 
 #endif  // MAGPIE_RUNTIME_SCHEDULER_STALL_MONITOR_H_
