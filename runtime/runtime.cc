@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 
 namespace magpie {
@@ -70,6 +71,9 @@ std::vector<TaskDump> Handle::dump_tasks() const {
 Runtime::Builder::Builder() {
   const unsigned cores = std::thread::hardware_concurrency();
   scheduler_.worker_threads = cores == 0 ? 1 : cores;
+  if (const char* seed = std::getenv("MAGPIE_CHAOS_SEED")) {
+    scheduler_.chaos_seed = std::strtoull(seed, nullptr, 10);
+  }
 }
 
 Runtime::Builder& Runtime::Builder::worker_threads(std::size_t n) {
@@ -132,6 +136,25 @@ Runtime::Builder& Runtime::Builder::enable_time(bool on) {
 Runtime::Builder& Runtime::Builder::unhandled_exception(
     UnhandledExceptionHandler handler) {
   scheduler_.unhandled_exception = std::move(handler);
+  return *this;
+}
+
+Runtime::Builder& Runtime::Builder::chaos(std::uint64_t seed) {
+  scheduler_.chaos_seed = seed;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::chaos_decision_log(std::size_t capacity) {
+  scheduler_.chaos_log_capacity = capacity;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::stuck_poll_threshold(
+    std::chrono::nanoseconds threshold) {
+  scheduler_.stuck_poll_threshold =
+      threshold.count() > 0 ? threshold : std::chrono::nanoseconds(0);
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::on_stuck_poll(StuckPollHandler handler) {
+  scheduler_.on_stuck_poll = std::move(handler);
   return *this;
 }
 
@@ -206,6 +229,14 @@ Runtime::Runtime(Runtime&& other) noexcept
 Runtime::~Runtime() { shutdown(); }
 
 std::size_t Runtime::num_workers() const { return workers_.size(); }
+
+std::uint64_t Runtime::chaos_seed() const {
+  return handle_.shared_->scheduler->config().chaos_seed;
+}
+
+std::vector<ChaosDecision> Runtime::chaos_decisions(std::size_t worker) const {
+  return handle_.shared_->scheduler->chaos_decisions(worker);
+}
 
 void Runtime::check_not_on_worker(const char* what) const {
   if (handle_.shared_->scheduler->is_current_thread_worker()) {

@@ -217,6 +217,21 @@ class Runtime {
     // or one dropping a JoinHandle), maybe on several at once: it must be
     // thread-safe and must not block. See unhandled_exception.h.
     Builder& unhandled_exception(UnhandledExceptionHandler handler);
+    // Chaos scheduling for tests (scheduler/chaos.h): nonzero `seed`
+    // randomizes the interleavings the runtime controls (delays at task and
+    // waker transitions, steal victims and sizes, LIFO bypass, delayed
+    // wakes and parking), reproducibly per seed. 0 (the default) is off.
+    // Without a call, the MAGPIE_CHAOS_SEED environment variable (if set)
+    // is the seed, so a whole test suite can run under chaos.
+    Builder& chaos(std::uint64_t seed);
+    // Each worker keeps its last `capacity` chaos decisions for
+    // chaos_decisions() (replay tests); 0 (the default) keeps none.
+    Builder& chaos_decision_log(std::size_t capacity);
+    // Reports a poll still running after `threshold` (a blocking call on a
+    // worker), see scheduler/stall_monitor.h. Zero (the default) is off.
+    Builder& stuck_poll_threshold(std::chrono::nanoseconds threshold);
+    // Where those reports go (default: one line on stderr).
+    Builder& on_stuck_poll(StuckPollHandler handler);
 
     Runtime build();
 
@@ -279,6 +294,11 @@ class Runtime {
   const Handle& handle() const { return handle_; }
   RuntimeMetrics metrics() const { return handle_.metrics(); }
   std::size_t num_workers() const;
+  // The chaos seed this runtime was built with; 0 when chaos is off.
+  std::uint64_t chaos_seed() const;
+  // Worker `worker`'s logged chaos decisions, oldest first (see
+  // Builder::chaos_decision_log); any thread.
+  std::vector<ChaosDecision> chaos_decisions(std::size_t worker) const;
 
   // The current runtime's handle (see Handle::current()).
   static Handle current() { return Handle::current(); }

@@ -2,9 +2,12 @@
 
 #include <utility>
 
+#include "runtime/core/chaos_point.h"
+
 namespace magpie {
 
 void AtomicWaker::register_waker(const Waker& waker) {
+  chaos_point(core::ChaosPoint::kAtomicWakerRegister);
   std::uint32_t expected = kWaiting;
   // ORDERING: acquire pairs with the release that last returned the slot to
   // WAITING (a registration or a take), so waker_ is ours to touch.
@@ -12,6 +15,7 @@ void AtomicWaker::register_waker(const Waker& waker) {
                                      std::memory_order_acq_rel,
                                      std::memory_order_acquire)) {
     if (!waker_.will_wake(waker)) waker_ = waker;
+    chaos_point(core::ChaosPoint::kAtomicWakerRegister);
     std::uint32_t registering = kRegistering;
     // ORDERING: release publishes waker_ to the next take().
     if (state_.compare_exchange_strong(registering, kWaiting,
@@ -37,6 +41,7 @@ void AtomicWaker::register_waker(const Waker& waker) {
 }
 
 Waker AtomicWaker::take() {
+  chaos_point(core::ChaosPoint::kAtomicWakerWake);
   // ORDERING: acquire pairs with the release in register_waker() that
   // published waker_.
   const std::uint32_t prev =

@@ -122,8 +122,9 @@ class BasicLocalQueue {
   // tasks in *this: ceil(len / 2). One stolen task is returned to run now,
   // the rest are queued in `dst`. Returns an empty Notified if nothing was
   // stolen: *this is empty, another thief is mid-steal, or `dst` is more
-  // than half full.
-  task::Notified steal_into(BasicLocalQueue& dst);
+  // than half full. At most `max` tasks (at least 1) are taken; chaos
+  // scheduling varies it (chaos.h).
+  task::Notified steal_into(BasicLocalQueue& dst, std::uint32_t max = Capacity);
 
   // Any thread; a snapshot that may be stale when it returns.
   bool is_empty() const { return len() == 0; }
@@ -156,7 +157,8 @@ class BasicLocalQueue {
                      std::uint32_t tail, Inject& overflow);
   // Claims about half of *this, copies it into dst's slots from `dst_tail`
   // (unpublished), and ends the claim. Returns how many were copied.
-  std::uint32_t claim_and_copy(BasicLocalQueue& dst, std::uint32_t dst_tail);
+  std::uint32_t claim_and_copy(BasicLocalQueue& dst, std::uint32_t dst_tail,
+                               std::uint32_t max);
 
   // Thieves CAS `head` and read `tail`; the owner writes `tail` on every
   // push. Separate lines keep the owner's pushes off the thieves' CAS line.
@@ -264,7 +266,8 @@ void BasicLocalQueue<Capacity>::drain() {
 }
 
 template <std::uint32_t Capacity>
-task::Notified BasicLocalQueue<Capacity>::steal_into(BasicLocalQueue& dst) {
+task::Notified BasicLocalQueue<Capacity>::steal_into(BasicLocalQueue& dst,
+                                                     std::uint32_t max) {
   assert(&dst != this && "steal_into its own queue");
   // ORDERING: relaxed; we own dst, only we write its tail (rule 1).
   const std::uint32_t dst_tail = dst.tail_.load(std::memory_order_relaxed);
@@ -273,7 +276,7 @@ task::Notified BasicLocalQueue<Capacity>::steal_into(BasicLocalQueue& dst) {
   const Head dst_head = unpack(dst.head_.load(std::memory_order_acquire));
   if (dst_tail - dst_head.steal > Capacity / 2) return {};  // rule 5
 
-  std::uint32_t n = claim_and_copy(dst, dst_tail);
+  std::uint32_t n = claim_and_copy(dst, dst_tail, max);
   if (n == 0) return {};
   // Run the last one now; publish the others in dst.
   --n;
@@ -288,8 +291,9 @@ task::Notified BasicLocalQueue<Capacity>::steal_into(BasicLocalQueue& dst) {
 }
 
 template <std::uint32_t Capacity>
-std::uint32_t BasicLocalQueue<Capacity>::claim_and_copy(
-    BasicLocalQueue& dst, std::uint32_t dst_tail) {
+std::uint32_t BasicLocalQueue<Capacity>::claim_and_copy(BasicLocalQueue& dst,
+                                                        std::uint32_t dst_tail,
+                                                        std::uint32_t max) {
   // Step 1: claim [real, real + n) by moving real but not steal.
   // ORDERING: acquire pairs with the release writes of head (rule 2), so the
   // tail we load next is at least real.
@@ -303,7 +307,7 @@ std::uint32_t BasicLocalQueue<Capacity>::claim_and_copy(
     // (rule 1): the slots below tail hold what the owner wrote.
     const std::uint32_t tail = tail_.load(std::memory_order_acquire);
     const std::uint32_t available = tail - head.real;
-    n = available - available / 2;
+    n = std::min(available - available / 2, max);
     if (n == 0) return 0;
     // ORDERING: success release (rule 2: we move real forward, having seen
     // tail >= real + n). Failure acquire (rule 2: we load tail again next);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <cstdio>
 #include <utility>
 
 #include "runtime/core/coop.h"
@@ -17,6 +18,8 @@ class Worker {
       : shared_(shared),
         index_(index),
         remote_(shared->remotes_[index].get()),
+        chaos_(remote_->chaos.get()),
+        watch_polls_(shared->stall_monitor_ != nullptr),
         rng_state_(0x9E3779B97F4A7C15ull * (index + 1)) {}
 
   void run();
@@ -36,10 +39,13 @@ class Worker {
   bool should_notify_others() const;
   void shutdown_core();
   std::uint64_t next_random();
+  bool chaos_schedule(task::Notified& task, bool& use_lifo);
 
   Shared* const shared_;
   const std::size_t index_;
   Remote* const remote_;
+  Chaos* const chaos_;      // null unless chaos is on (chaos.h)
+  const bool watch_polls_;  // a stall monitor reads remote_->poll_slot
   task::Notified lifo_slot_;
   std::uint32_t lifo_polls_ = 0;
   std::uint32_t tick_ = 0;
@@ -86,6 +92,26 @@ Shared::Shared(SchedulerConfig config)
   remotes_.reserve(config.worker_threads);
   for (std::size_t i = 0; i < config.worker_threads; ++i) {
     remotes_.push_back(std::make_unique<Remote>());
+  }
+  if (config.chaos_seed != 0) {
+    chaos_enabled_.emplace();
+    for (std::size_t i = 0; i < remotes_.size(); ++i) {
+      remotes_[i]->chaos = std::make_unique<Chaos>(config.chaos_seed, i,
+                                                   config.chaos_log_capacity);
+    }
+    // Any failure log of a chaos run names the seed to replay.
+    std::fprintf(stderr,
+                 "magpie: chaos scheduling on, seed %llu (replay: "
+                 "Builder::chaos(%llu) or MAGPIE_CHAOS_SEED=%llu)\n",
+                 static_cast<unsigned long long>(config.chaos_seed),
+                 static_cast<unsigned long long>(config.chaos_seed),
+                 static_cast<unsigned long long>(config.chaos_seed));
+  }
+  if (config.stuck_poll_threshold.count() > 0) {
+    std::vector<const PollSlot*> slots;
+    for (const auto& remote : remotes_) slots.push_back(&remote->poll_slot);
+    stall_monitor_ = std::make_unique<StallMonitor>(
+        std::move(slots), config.stuck_poll_threshold, config.on_stuck_poll);
   }
 }
 
@@ -160,7 +186,13 @@ void Shared::begin_shutdown() {
   for (const auto& remote : remotes_) remote->parker->unpark();
 }
 
+std::vector<ChaosDecision> Shared::chaos_decisions(std::size_t worker) const {
+  if (worker >= remotes_.size() || !remotes_[worker]->chaos) return {};
+  return remotes_[worker]->chaos->decisions();
+}
+
 void Shared::finish_shutdown() {
+  if (stall_monitor_) stall_monitor_->stop();
   // Workers have exited. Anything left is shut down here: tasks spawned
   // while the workers were leaving, and queue entries of finished tasks.
   owned_.close_and_shutdown_all();
@@ -206,6 +238,9 @@ std::uint64_t Worker::next_random() {
 }
 
 void Worker::run() {
+  // Chaos points on this thread reach this worker's engine (chaos rule 3).
+  std::optional<core::ChaosHookScope> chaos_hook;
+  if (chaos_ != nullptr) chaos_hook.emplace(chaos_);
   while (true) {
     ++tick_;
     if (tick_ % shared_->config_.event_interval == 0 &&
@@ -252,14 +287,17 @@ task::Notified Worker::steal_work() {
     is_searching_ = true;
   }
   const std::size_t n = shared_->remotes_.size();
-  const std::size_t start = next_random() % n;
+  const std::size_t start =
+      chaos_ != nullptr ? chaos_->steal_start(n) : next_random() % n;
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t victim = (start + i) % n;
     if (victim == index_) continue;
     remote_->counters.steal_attempts.add();
     const std::uint32_t before = remote_->queue.len();
-    task::Notified task =
-        shared_->remotes_[victim]->queue.steal_into(remote_->queue);
+    task::Notified task = shared_->remotes_[victim]->queue.steal_into(
+        remote_->queue, chaos_ != nullptr
+                            ? chaos_->steal_limit(LocalQueue::kCapacity)
+                            : LocalQueue::kCapacity);
     if (task) {
       remote_->counters.steals.add();
       remote_->counters.tasks_stolen.add(1 + remote_->queue.len() - before);
@@ -279,6 +317,12 @@ void Worker::run_task(task::Notified task) {
   }
   remote_->counters.polls.add();  // counted as it starts
   coop::BudgetScope budget;
+  if (watch_polls_) [[unlikely]] {
+    remote_->poll_slot.begin(task.header()->id, task.header()->spawn_site);
+    std::move(task).run();
+    remote_->poll_slot.end();
+    return;
+  }
   std::move(task).run();
 }
 
@@ -296,7 +340,23 @@ bool Worker::should_notify_others() const {
   return (lifo_slot_ ? 1u : 0u) + remote_->queue.len() > 1;
 }
 
+// Chaos (chaos.h): a random delay, then maybe deliver the wake late (through
+// the inject queue, behind other work; true: done) or skip the LIFO slot.
+bool Worker::chaos_schedule(task::Notified& task, bool& use_lifo) {
+  chaos_->at(core::ChaosPoint::kSchedule);
+  if (chaos_->defer_wake()) {
+    shared_->inject_.push(std::move(task));
+    shared_->notify_parked();
+    return true;
+  }
+  if (use_lifo && chaos_->bypass_lifo()) use_lifo = false;
+  return false;
+}
+
 void Worker::schedule_local(task::Notified task, bool use_lifo) {
+  if (chaos_ != nullptr) [[unlikely]] {
+    if (chaos_schedule(task, use_lifo)) return;
+  }
   if (use_lifo) {
     task::Notified previous = std::exchange(lifo_slot_, std::move(task));
     if (!previous) return;  // nothing displaced, nothing new to steal
@@ -332,6 +392,8 @@ bool Worker::spin_for_work() {
 }
 
 void Worker::park() {
+  if (chaos_ != nullptr) [[unlikely]]
+    chaos_->before_park();
   // Spin once per idle spell (spun_ is cleared when a task runs): bounded,
   // so an idle runtime still sleeps.
   if (!spun_) {
@@ -349,6 +411,8 @@ void Worker::park() {
   }
   is_searching_ = false;
   while (true) {
+    if (chaos_ != nullptr) [[unlikely]]
+      chaos_->before_park_recheck();
     // ...then re-check (the partner of the producer's push-then-notify)...
     if (!remote_->queue.is_empty() || lifo_slot_ ||
         shared_->inject_.len() > 0 || shared_->is_shutdown()) {

@@ -33,16 +33,19 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "runtime/core/arc.h"
 #include "runtime/core/atomic.h"
 #include "runtime/park/parker.h"
+#include "runtime/scheduler/chaos.h"
 #include "runtime/scheduler/idle.h"
 #include "runtime/scheduler/inject.h"
 #include "runtime/scheduler/local_queue.h"
 #include "runtime/scheduler/metrics.h"
+#include "runtime/scheduler/stall_monitor.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/raw_task.h"
 #include "runtime/task/unhandled_exception.h"
@@ -68,6 +71,13 @@ struct SchedulerConfig {
   std::chrono::nanoseconds park_spin = kDefaultParkSpin;
   // What to do with an exception a detached task threw (Builder).
   UnhandledExceptionHandler unhandled_exception;
+  // Chaos scheduling (chaos.h): the seed, 0 = off.
+  std::uint64_t chaos_seed = 0;
+  // Decisions each worker keeps for Runtime::chaos_decisions (tests).
+  std::size_t chaos_log_capacity = 0;
+  // Stuck-poll detection (stall_monitor.h): zero = off, no monitor thread.
+  std::chrono::nanoseconds stuck_poll_threshold{0};
+  StuckPollHandler on_stuck_poll;  // empty: one line on stderr
 };
 
 // What other threads may touch of worker i.
@@ -75,6 +85,8 @@ struct alignas(core::kCacheLineSize) Remote {
   LocalQueue queue;  // owner side used only by worker i
   Arc<park::Parker> parker = make_arc<park::Parker>();
   WorkerCounters counters;  // written by worker i only
+  std::unique_ptr<Chaos> chaos;  // only with chaos on; worker i draws
+  PollSlot poll_slot;            // written by worker i (stall_monitor.h)
 };
 
 class Shared {
@@ -111,6 +123,9 @@ class Shared {
 
   RuntimeMetrics metrics() const;
 
+  // Worker `worker`'s chaos decision log (chaos.h); empty without chaos.
+  std::vector<ChaosDecision> chaos_decisions(std::size_t worker) const;
+
   const SchedulerConfig& config() const { return config_; }
   std::size_t num_workers() const { return remotes_.size(); }
   task::OwnedTasks& owned() { return owned_; }
@@ -130,6 +145,10 @@ class Shared {
   Idle idle_;
   task::OwnedTasks owned_;
   core::Atomic<bool> shutdown_{false};
+  std::optional<core::ChaosEnabled> chaos_enabled_;  // with chaos on
+  // With a stuck-poll threshold; declared after remotes_ (it reads their
+  // poll slots), so it stops first.
+  std::unique_ptr<StallMonitor> stall_monitor_;
 };
 
 // The Schedule handle stored in each task cell (task/schedule.h).

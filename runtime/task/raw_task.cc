@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "runtime/core/atomic.h"
+#include "runtime/core/chaos_point.h"
 
 namespace magpie::task {
 namespace {
@@ -50,12 +51,14 @@ void cancel_and_complete(Header* header) {
 void schedule(Header* header) { header->vtable->schedule(header); }
 
 RawWaker WakerClone(const void* data) {
+  core::chaos_point(core::ChaosPoint::kWakerClone);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
   header->state.ref_inc();
   return RawWaker{data, &kTaskWakerVTable};
 }
 
 void WakerWake(const void* data) {
+  core::chaos_point(core::ChaosPoint::kWakerWake);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
   switch (header->state.transition_to_notified_by_val()) {
     case TransitionToNotified::kSubmit:
@@ -70,6 +73,7 @@ void WakerWake(const void* data) {
 }
 
 void WakerWakeByRef(const void* data) {
+  core::chaos_point(core::ChaosPoint::kWakerWake);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
   if (header->state.transition_to_notified_by_ref() ==
       TransitionToNotified::kSubmit) {
@@ -116,6 +120,7 @@ void Notified::run() && {
       dealloc(header);
       return;
   }
+  core::chaos_point(core::ChaosPoint::kBeforePoll);
   bool finished;
   {
     // The poll borrows the queue entry's reference for its waker: no count
@@ -125,6 +130,7 @@ void Notified::run() && {
     finished = header->vtable->poll(header, cx);
     std::move(borrowed).into_raw();
   }
+  core::chaos_point(core::ChaosPoint::kAfterPoll);
   if (finished) {
     complete(header);
     return;
