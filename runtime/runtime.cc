@@ -130,6 +130,21 @@ Runtime::Builder& Runtime::Builder::unhandled_exception(
   return *this;
 }
 
+Runtime::Builder& Runtime::Builder::chaos(std::uint64_t seed) {
+  scheduler_.chaos_seed = seed;
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::stuck_poll_threshold(
+    std::chrono::nanoseconds threshold) {
+  scheduler_.stuck_poll_threshold =
+      threshold.count() > 0 ? threshold : std::chrono::nanoseconds(0);
+  return *this;
+}
+Runtime::Builder& Runtime::Builder::on_stuck_poll(StuckPollHandler handler) {
+  scheduler_.on_stuck_poll = std::move(handler);
+  return *this;
+}
+
 Runtime Runtime::Builder::build() { return Runtime(*this); }
 
 // ---- Runtime -------------------------------------------------------------
@@ -201,6 +216,10 @@ Runtime::Runtime(Runtime&& other) noexcept
 Runtime::~Runtime() { shutdown(); }
 
 std::size_t Runtime::num_workers() const { return workers_.size(); }
+
+std::uint64_t Runtime::chaos_seed() const {
+  return handle_.shared_->scheduler->config().chaos_seed;
+}
 
 void Runtime::check_not_on_worker(const char* what) const {
   if (handle_.shared_->scheduler->is_current_thread_worker()) {

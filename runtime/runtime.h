@@ -213,6 +213,16 @@ class Runtime {
     // or one dropping a JoinHandle), maybe on several at once: it must be
     // thread-safe and must not block. See unhandled_exception.h.
     Builder& unhandled_exception(UnhandledExceptionHandler handler);
+    // Chaos scheduling for tests (scheduler/chaos.h): nonzero `seed`
+    // randomizes the interleavings the runtime controls (delays at task and
+    // waker transitions, steal victims and sizes, LIFO bypass, delayed
+    // wakes and parking), reproducibly per seed. 0 (the default) is off.
+    Builder& chaos(std::uint64_t seed);
+    // Reports a poll still running after `threshold` (a blocking call on a
+    // worker), see scheduler/stall_monitor.h. Zero (the default) is off.
+    Builder& stuck_poll_threshold(std::chrono::nanoseconds threshold);
+    // Where those reports go (default: one line on stderr).
+    Builder& on_stuck_poll(StuckPollHandler handler);
 
     Runtime build();
 
@@ -275,6 +285,8 @@ class Runtime {
   const Handle& handle() const { return handle_; }
   RuntimeMetrics metrics() const { return handle_.metrics(); }
   std::size_t num_workers() const;
+  // The chaos seed this runtime was built with; 0 when chaos is off.
+  std::uint64_t chaos_seed() const;
 
   // The current runtime's handle (see Handle::current()).
   static Handle current() { return Handle::current(); }

@@ -28,6 +28,7 @@
 #ifndef MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
 #define MAGPIE_RUNTIME_SCHEDULER_WORKER_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -42,6 +43,7 @@
 #include "runtime/scheduler/inject.h"
 #include "runtime/scheduler/local_queue.h"
 #include "runtime/scheduler/metrics.h"
+#include "runtime/scheduler/stall_monitor.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/raw_task.h"
 #include "runtime/task/unhandled_exception.h"
@@ -60,6 +62,11 @@ struct SchedulerConfig {
   std::uint32_t max_lifo_polls = 3;
   // What to do with an exception a detached task threw (Builder).
   UnhandledExceptionHandler unhandled_exception;
+  // Chaos scheduling (chaos.h): the seed, 0 = off.
+  std::uint64_t chaos_seed = 0;
+  // Stuck-poll detection (stall_monitor.h): zero = off, no monitor thread.
+  std::chrono::nanoseconds stuck_poll_threshold{0};
+  StuckPollHandler on_stuck_poll;  // empty: one line on stderr
 };
 
 // What other threads may touch of worker i.
