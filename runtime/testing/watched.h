@@ -110,7 +110,7 @@ auto run_watched(Runtime& rt, F&& future,
     } else {
       Out out = rt.block_on(std::move(root));
       // Done (the ~Watchdog below would join a dog that already fired).
-      return std::move(out);
+      return out;
     }
   } catch (const TaskCancelled&) {
     if (expired()) return hang_status();
