@@ -130,6 +130,12 @@ Runtime::Builder& Runtime::Builder::unhandled_exception(
   return *this;
 }
 
+Runtime::Builder& Runtime::Builder::on_lost_task(
+    task::LostTaskHandler handler) {
+  scheduler_.on_lost_task = std::move(handler);
+  return *this;
+}
+
 Runtime Runtime::Builder::build() { return Runtime(*this); }
 
 // ---- Runtime -------------------------------------------------------------

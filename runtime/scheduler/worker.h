@@ -42,6 +42,7 @@
 #include "runtime/scheduler/inject.h"
 #include "runtime/scheduler/local_queue.h"
 #include "runtime/scheduler/metrics.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/raw_task.h"
 #include "runtime/task/unhandled_exception.h"
@@ -60,6 +61,8 @@ struct SchedulerConfig {
   std::uint32_t max_lifo_polls = 3;
   // What to do with an exception a detached task threw (Builder).
   UnhandledExceptionHandler unhandled_exception;
+  // Who hears of a lost task (Builder::on_lost_task); empty: the default.
+  task::LostTaskHandler on_lost_task;
 };
 
 // What other threads may touch of worker i.
@@ -135,6 +138,12 @@ class TaskScheduler {
   void unhandled_exception(std::uint64_t id, SpawnSite site,
                            std::exception_ptr error) {
     shared_->config().unhandled_exception.report(id, site, std::move(error));
+  }
+  // No report once shutdown began: dropping futures drops other tasks'
+  // Wakers, and those tasks are about to be dropped too (lost_task.h).
+  void lost_task(const task::Header& header) {
+    if (shared_->is_shutdown()) return;
+    task::report_lost_task(shared_->config().on_lost_task, header);
   }
 
  private:
