@@ -157,6 +157,11 @@ Runtime::Builder& Runtime::Builder::on_stuck_poll(StuckPollHandler handler) {
   scheduler_.on_stuck_poll = std::move(handler);
   return *this;
 }
+Runtime::Builder& Runtime::Builder::on_lost_task(
+    task::LostTaskHandler handler) {
+  scheduler_.on_lost_task = std::move(handler);
+  return *this;
+}
 
 Runtime Runtime::Builder::build() { return Runtime(*this); }
 

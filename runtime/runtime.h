@@ -62,6 +62,7 @@
 #include "runtime/task/cell.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/task/task_dump.h"
 #include "runtime/task/unhandled_exception.h"
 #include "runtime/yield_now.h"
@@ -232,6 +233,12 @@ class Runtime {
     Builder& stuck_poll_threshold(std::chrono::nanoseconds threshold);
     // Where those reports go (default: one line on stderr).
     Builder& on_stuck_poll(StuckPollHandler handler);
+    // Who hears of a lost task: one idle with no live Waker, which nothing
+    // can ever wake (task/lost_task.h). Default: a line on stderr (and
+    // abort() when MAGPIE_ON_LOST_TASK=abort). Runs on the thread that made
+    // the verdict true, perhaps under a lock of its own: thread-safe, quick,
+    // and it must not touch the runtime's futures or locks.
+    Builder& on_lost_task(task::LostTaskHandler handler);
 
     Runtime build();
 

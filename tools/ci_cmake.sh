@@ -100,12 +100,12 @@ libdir=$(cd "$prefix" && dirname "$(find . -name 'libmagpie.*' | head -1)")
 for f in include/magpie/runtime/magpie.h include/magpie/runtime/version.h \
          "$libdir/cmake/magpie/magpieConfig.cmake" \
          "$libdir/cmake/magpie/magpieConfigVersion.cmake" \
-         "$libdir/pkgconfig/magpie.pc"; do
+         "$libdir/pkgconfig/magpie.pc" \
+         include/magpie/runtime/testing/stress.h \
+         "$libdir/libmagpie_testing.a" "$libdir/libmagpie_stress_main.a"; do
   [ -e "$prefix/$f" ] || fail "not installed: $f"
   echo "installed: $f"
 done
-[ ! -e "$prefix/include/magpie/runtime/testing" ] ||
-  fail "runtime/testing (test helpers) was installed"
 echo "installed: $(find "$prefix/include" -name '*.h' | wc -l) headers, $libdir/$(cd "$prefix/$libdir" && ls libmagpie.*)"
 
 # -----------------------------------------------------------------------------
@@ -117,6 +117,8 @@ for cxx in g++ clang++-19; do
     fail "consumer configure ($cxx)"
   cmake --build "$out" -j "$jobs" || fail "consumer build ($cxx)"
   timeout 60 "$out/self_echo" || fail "consumer self_echo ($cxx)"
+  timeout 120 "$out/my_stress" --filter correct_flag --iterations 3 --workers 1,2 ||
+    fail "consumer my_stress ($cxx): magpie::stress_main"
 done
 
 section "find_package refuses a version this is not"
@@ -144,10 +146,12 @@ timeout 60 "$work/self_echo_pc" || fail "pkg-config self_echo"
 # -----------------------------------------------------------------------------
 section "bazel consumer: @magpie//:magpie from a separate workspace"
 consumer_bazel_started=1
-(cd examples/consumer_bazel && bazel build //:self_echo) ||
+(cd examples/consumer_bazel && bazel build //:self_echo //:my_stress) ||
   fail "bazel consumer build"
 timeout 60 examples/consumer_bazel/bazel-bin/self_echo ||
   fail "bazel consumer self_echo"
+timeout 120 examples/consumer_bazel/bazel-bin/my_stress --filter correct_flag \
+  --iterations 3 --workers 1,2 || fail "bazel consumer my_stress (@magpie//:magpie_stress_main)"
 
 section "bazel consumer: internal targets are not visible"
 if (cd examples/consumer_bazel &&

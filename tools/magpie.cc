@@ -3,9 +3,11 @@
 // only dispatches.
 //
 //   magpie bench [flags]      the runtime workloads, with a table
+//   magpie stress [flags]     hunt lost wakeups (built-in + registered)
 //   magpie help [command]     the subcommands, or one's flags
 //
 //   bazel run --config=opt //tools:magpie -- bench
+//   bazel run --config=opt //tools:magpie -- stress --seconds 10
 
 #include <array>
 #include <cstdio>
@@ -14,13 +16,15 @@
 
 #include "tools/cli/bench.h"
 #include "tools/cli/command.h"
+#include "tools/cli/stress.h"
 
 namespace {
 
 using magpie::cli::Command;
 
-const std::array<const Command*, 1> kCommands = {
+const std::array<const Command*, 2> kCommands = {
     &magpie::cli::bench_command(),
+    &magpie::cli::stress_command(),
 };
 
 const Command* find(std::string_view name) {

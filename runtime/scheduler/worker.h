@@ -46,6 +46,7 @@
 #include "runtime/scheduler/local_queue.h"
 #include "runtime/scheduler/metrics.h"
 #include "runtime/scheduler/stall_monitor.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/raw_task.h"
 #include "runtime/task/unhandled_exception.h"
@@ -78,6 +79,8 @@ struct SchedulerConfig {
   // Stuck-poll detection (stall_monitor.h): zero = off, no monitor thread.
   std::chrono::nanoseconds stuck_poll_threshold{0};
   StuckPollHandler on_stuck_poll;  // empty: one line on stderr
+  // Who hears of a lost task (Builder::on_lost_task); empty: the default.
+  task::LostTaskHandler on_lost_task;
 };
 
 // What other threads may touch of worker i.
@@ -165,6 +168,12 @@ class TaskScheduler {
   void unhandled_exception(std::uint64_t id, SpawnSite site,
                            std::exception_ptr error) {
     shared_->config().unhandled_exception.report(id, site, std::move(error));
+  }
+  // No report once shutdown began: dropping futures drops other tasks'
+  // Wakers, and those tasks are about to be dropped too (lost_task.h).
+  void lost_task(const task::Header& header) {
+    if (shared_->is_shutdown()) return;
+    task::report_lost_task(shared_->config().on_lost_task, header);
   }
 
  private:

@@ -27,7 +27,10 @@
 //   void unhandled_exception(std::uint64_t id, SpawnSite site,
 //                            std::exception_ptr error);
 // to apply its runtime's policy; without it the default (log to stderr,
-// unhandled_exception.h) applies.
+// unhandled_exception.h) applies. Likewise
+//   void lost_task(const Header& header);   // the task is lost (lost_task.h)
+//   void stale_wake();                      // a wake reached a completed task
+// default to the stderr report (lost_task.h) and to counting nothing.
 
 #ifndef MAGPIE_RUNTIME_TASK_CELL_H_
 #define MAGPIE_RUNTIME_TASK_CELL_H_
@@ -41,6 +44,7 @@
 #include "runtime/core/future.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/header.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/task/output.h"
 #include "runtime/task/raw_task.h"
 #include "runtime/task/schedule.h"
@@ -128,6 +132,22 @@ class Cell {
     }
   }
 
+  static void report_lost(Header* header) {
+    Cell* cell = from(header);
+    if constexpr (requires { cell->scheduler_.lost_task(*header); }) {
+      cell->scheduler_.lost_task(*header);
+    } else {
+      report_lost_task(LostTaskHandler(), *header);
+    }
+  }
+
+  static void count_stale_wake(Header* header) {
+    Cell* cell = from(header);
+    if constexpr (requires { cell->scheduler_.stale_wake(); }) {
+      cell->scheduler_.stale_wake();
+    }
+  }
+
   static void read_output(Header* header, void* out) {
     Cell* cell = from(header);
     auto* dst = static_cast<TaskOutput<Output>*>(out);
@@ -163,7 +183,8 @@ class Cell {
 
   static constexpr TaskVTable kVTable = {
       &poll,      &cancel,  &drop_stage,       &read_output, &schedule,
-      &yield_now, &release, &report_unhandled, &dealloc,     &trailer};
+      &yield_now, &release, &report_unhandled, &report_lost,
+      &count_stale_wake, &dealloc, &trailer};
 
   Header header_;
   S scheduler_;

@@ -93,6 +93,11 @@ struct TaskVTable {
   // Applies the scheduler's unhandled-exception policy
   // (unhandled_exception.h) to an exception nobody will read.
   void (*report_unhandled)(Header*, std::exception_ptr);
+  // Reports the task as lost (lost_task.h) through the scheduler's handler.
+  // The caller holds a reference.
+  void (*report_lost)(Header*);
+  // Counts a wake that reached the task after it completed (a metric).
+  void (*count_stale_wake)(Header*);
   // Frees the allocation. Precondition: the reference count reached zero.
   void (*dealloc)(Header*);
   Trailer* (*trailer)(Header*);

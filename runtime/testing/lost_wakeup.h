@@ -1,6 +1,6 @@
 // magpie::testing — the lost-wakeup scenarios of DESIGN.md §6, as a library:
 // the test suite runs them bounded with fixed seeds on 2, 4 and 8 workers
-// (tests/runtime/lost_wakeup_test.cc), and tools/wakeup_stress runs them for
+// (tests/runtime/lost_wakeup_test.cc), and `magpie stress` runs them for
 // as long as asked with fresh seeds, printing the seed of any failure so it
 // can be replayed.
 //

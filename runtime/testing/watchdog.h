@@ -1,10 +1,18 @@
-// magpie::testing::Watchdog — aborts the test process with a message naming
-// what never finished, instead of letting a lost wakeup hang until the test
-// runner's timeout.
+// magpie::testing::Watchdog — a timer thread for code that must finish:
+// when the limit passes it reports what never finished instead of letting a
+// lost wakeup hang until the test runner's timeout.
 //
 //   Watchdog dog("migrating task, round 17", std::chrono::seconds(20));
 //   ... work that must finish ...
 //   // ~Watchdog disarms it.
+//
+// On expiry, by default, it prints the report and aborts the process: the
+// guarded code is blocked and nothing else can unblock it. Give it an
+// ExpiryHandler instead and it calls that (on the watchdog's thread) with the
+// report and does not abort; the handler must make the guarded code return
+// (runtime/testing/watched.h aborts the stuck root task, which is how
+// run_watched() and the stress runner fail a run without aborting the
+// binary, and gtest.h turns that into a gtest failure).
 //
 // set_status() changes what the message says; describe_with() adds a
 // callback run when the limit passes, e.g. a runtime's task dump, so the
@@ -43,6 +51,19 @@ class Watchdog {
                  ms = core::saturating_ceil<std::chrono::milliseconds>(limit)] {
           Watch(deadline, ms);
         }) {}
+  // Calls on_expire(report) on expiry instead of aborting. The report is
+  // the same text the aborting form prints (what, limit, status, and the
+  // describe_with() dump).
+  using ExpiryHandler = std::function<void(const std::string& report)>;
+  template <class Rep, class Period>
+  Watchdog(std::string what, std::chrono::duration<Rep, Period> limit,
+           ExpiryHandler on_expire)
+      : what_(std::move(what)),
+        on_expire_(std::move(on_expire)),
+        thread_([this, deadline = core::deadline_after(limit),
+                 ms = core::saturating_ceil<std::chrono::milliseconds>(limit)] {
+          Watch(deadline, ms);
+        }) {}
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
   ~Watchdog() {
@@ -74,12 +95,18 @@ class Watchdog {
       return;
     }
     if (cv_.wait_until(lock, deadline, finished)) return;
-    std::fprintf(stderr, "WATCHDOG: '%s' did not finish within %lld ms. %s\n",
-                 what_.c_str(), static_cast<long long>(limit.count()),
-                 status_.c_str());
-    if (describe_) {
-      std::fprintf(stderr, "WATCHDOG: live tasks:\n%s\n", describe_().c_str());
+    std::string report = "WATCHDOG: '" + what_ + "' did not finish within " +
+                         std::to_string(limit.count()) + " ms. " + status_ +
+                         "\n";
+    // No user code under the lock: copy the callbacks out.
+    std::function<std::string()> describe = describe_;
+    lock.unlock();
+    if (describe) report += "WATCHDOG: live tasks:\n" + describe() + "\n";
+    if (on_expire_) {
+      on_expire_(report);
+      return;
     }
+    std::fputs(report.c_str(), stderr);
     std::fflush(stderr);
     std::abort();
   }
@@ -90,6 +117,7 @@ class Watchdog {
   bool done_ = false;
   std::string status_;
   std::function<std::string()> describe_;
+  const ExpiryHandler on_expire_;  // Empty: print and abort.
   std::thread thread_;
 };
 

@@ -1,8 +1,9 @@
 // DESIGN.md §6 scenarios 1-6 (runtime/testing/lost_wakeup.h) on the
 // multi-threaded Runtime, each with 2, 4 and 8 workers (more workers than
 // this machine's cores, deliberately), with fixed seeds so a failure can be
-// replayed (tools/wakeup_stress --scenario=NAME --seed=N --workers=W). A
-// watchdog names the tasks that never finished instead of hanging.
+// replayed (magpie stress --filter NAME --seed N --workers W
+// --iterations 1). A watchdog names the tasks that never finished instead of
+// hanging.
 
 #include <chrono>
 #include <string>

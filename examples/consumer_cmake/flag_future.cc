@@ -1,0 +1,1 @@
+../consumer_bazel/flag_future.cc
