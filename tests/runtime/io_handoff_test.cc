@@ -32,7 +32,7 @@ using testing::Watchdog;
 // One task's rendezvous: the task registers its waker, then waits for
 // `go`; the test sets `go` and wakes it.
 struct Slot {
-  core::AtomicWaker waker;
+  AtomicWaker waker;
   core::Atomic<bool> go{false};
   core::Atomic<bool> registered{false};
   core::Atomic<int> polls{0};
