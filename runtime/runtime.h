@@ -193,7 +193,7 @@ class Runtime {
     Builder& event_interval(std::uint32_t ticks);
     // How long a worker that ran out of work spins (checking the queues)
     // before it sleeps on its futex; 0 sleeps at once. Bounded: once per
-    // idle spell, so an idle runtime still uses no CPU.
+    // idle spell, so an idle runtime still uses no CPU. Default 0.
     Builder& park_spin(std::chrono::nanoseconds spin);
     // Cap on blocking-pool threads, and how long an idle one lingers.
     Builder& max_blocking_threads(std::size_t n);

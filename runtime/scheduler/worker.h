@@ -53,8 +53,10 @@
 
 namespace magpie::scheduler {
 
-// Default of SchedulerConfig::park_spin (bench/RESULTS.md, I/O hand-off).
-inline constexpr std::chrono::nanoseconds kDefaultParkSpin{20'000};
+// Default of SchedulerConfig::park_spin: off. No interleaved echo run on
+// the shared 2-core machine showed a gain from spinning (bench/RESULTS.md,
+// "I/O hand-off"); Builder::park_spin turns it on.
+inline constexpr std::chrono::nanoseconds kDefaultParkSpin{0};
 
 struct SchedulerConfig {
   std::size_t worker_threads = 1;

@@ -32,7 +32,7 @@ using testing::Watchdog;
 // One task's rendezvous: the task registers its waker, then waits for
 // `go`; the test sets `go` and wakes it.
 struct Slot {
-  core::AtomicWaker waker;
+  AtomicWaker waker;
   core::Atomic<bool> go{false};
   core::Atomic<bool> registered{false};
   core::Atomic<int> polls{0};
@@ -100,8 +100,7 @@ TEST(IoHandoffTest, NoLostWakeWhileWorkersSpinBeforeParking) {
   Watchdog dog("no lost wake with park spinning", seconds(120));
   for (auto spin : {std::chrono::nanoseconds(0), std::chrono::nanoseconds(2000),
                     std::chrono::nanoseconds(50'000)}) {
-    Runtime rt =
-        Runtime::Builder().worker_threads(2).park_spin(spin).build();
+    Runtime rt = Runtime::Builder().worker_threads(2).park_spin(spin).build();
     std::mt19937 rng(static_cast<unsigned>(spin.count()) + 1);
     std::uniform_int_distribution<int> gap_us(0, 80);
     for (int round = 0; round < kRounds; ++round) {
