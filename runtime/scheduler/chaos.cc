@@ -9,13 +9,14 @@
 namespace magpie::scheduler {
 namespace {
 
-// The delay distribution, out of kDelayBuckets draws: half do nothing (so
-// the common path still runs at speed), then spins, yields, and rarely a
-// sleep long enough for another core to run a whole poll.
-constexpr std::uint64_t kDelayBuckets = 64;
-constexpr std::uint64_t kNoneBelow = 32;
-constexpr std::uint64_t kSpinBelow = 48;
-constexpr std::uint64_t kYieldBelow = 62;  // the rest sleep
+// The delay distribution, out of kDelayBuckets draws: three in four do
+// nothing (so the common path still runs near speed and tests stay short),
+// then spins and yields, and one in 512 a sleep long enough for another core
+// to run whole polls meanwhile.
+constexpr std::uint64_t kDelayBuckets = 512;
+constexpr std::uint64_t kNoneBelow = 384;
+constexpr std::uint64_t kSpinBelow = 448;
+constexpr std::uint64_t kYieldBelow = 511;  // the rest sleep
 constexpr std::uint32_t kMaxSpin = 512;
 constexpr std::uint32_t kMinSleepMicros = 10;
 constexpr std::uint32_t kMaxSleepMicros = 60;
