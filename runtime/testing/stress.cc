@@ -70,21 +70,30 @@ void apply_chaos(B& builder, std::uint64_t seed) {
   }
 }
 
-// What the runtime's lost-task verdicts say about the current run. Shared
-// by the Builder's handler (a worker thread) and the runner.
+// What the runtime's lost-task verdicts say about the current run, and
+// whether its root finished: the run's monitor thread waits on `cv` for
+// either (or its deadline). The runtime calls lost() on the thread that made
+// the verdict true, perhaps under a lock of the runtime's: it only records
+// and notifies (it never touches the runtime; the monitor aborts the root).
 struct LostSink {
   std::mutex mu;
-  std::string verdicts;             // Guarded by mu. One per line.
-  std::optional<AbortHandle> root;  // Guarded by mu.
+  std::condition_variable cv;
+  std::string verdicts;  // Guarded by mu. One per line.
+  bool done = false;     // Guarded by mu. The run's root finished.
 
   void lost(std::string description) {
-    std::optional<AbortHandle> root_copy;
     {
       std::lock_guard<std::mutex> lock(mu);
       absl::StrAppend(&verdicts, description, "\n");
-      root_copy = root;
     }
-    if (root_copy) root_copy->abort();  // End the run now.
+    cv.notify_all();
+  }
+  void finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    cv.notify_all();
   }
   std::string take() {
     std::lock_guard<std::mutex> lock(mu);
@@ -132,47 +141,37 @@ RunOutcome run_body(const StressScenario& s, int workers, std::uint64_t seed,
   JoinHandle<void> root = rt.spawn(
       s.body(ctx), SpawnSite{s.file, static_cast<std::uint32_t>(s.line)});
   AbortHandle stop = root.abort_handle();
-  {
-    std::lock_guard<std::mutex> lock(sink->mu);
-    sink->root = stop;
-  }
-  std::mutex hang_mu;
-  std::string hang_report;  // Guarded by hang_mu; non-empty: expired.
-  std::string threw;
-  {
-    const std::string what = hang_what(s, workers, seed);
-    Watchdog dog(what, options.run_timeout,
-                 [&, handle = rt.handle()](const std::string&) {
-                   std::string report = absl::StrCat(
-                       "WATCHDOG: '", what, "' did not finish within ",
-                       options.run_timeout.count(),
-                       " ms.\nunfinished tasks (idle ones first: each waits "
-                       "for a wake nobody sent):\n",
-                       describe_tasks(handle.dump_tasks()));
-                   {
-                     std::lock_guard<std::mutex> lock(hang_mu);
-                     hang_report = std::move(report);
-                   }
-                   stop.abort();
-                 });
-    try {
-      rt.block_on(std::move(root));
-    } catch (const TaskCancelled&) {
-      // The watchdog or a lost verdict ended the run: said below.
-    } catch (const std::exception& e) {
-      threw = e.what();
-    }
-  }
+  // The monitor: ends the run early on a lost verdict, and on the deadline
+  // takes the task dump first (a hang). Written before the join, read after.
   std::string hang;
-  {
-    std::lock_guard<std::mutex> lock(hang_mu);
-    hang = hang_report;
+  std::thread monitor([&, handle = rt.handle()] {
+    std::unique_lock<std::mutex> lock(sink->mu);
+    const bool ended = sink->cv.wait_until(
+        lock, core::deadline_after(options.run_timeout),
+        [&] { return sink->done || !sink->verdicts.empty(); });
+    if (sink->done) return;
+    lock.unlock();
+    if (!ended) {
+      hang =
+          absl::StrCat("WATCHDOG: '", hang_what(s, workers, seed),
+                       "' did not finish within ", options.run_timeout.count(),
+                       " ms.\nunfinished tasks (idle ones first: each "
+                       "waits for a wake nobody sent):\n",
+                       describe_tasks(handle.dump_tasks()));
+    }
+    stop.abort();  // The block_on below returns.
+  });
+  std::string threw;
+  try {
+    rt.block_on(std::move(root));
+  } catch (const TaskCancelled&) {
+    // The monitor ended the run: said below.
+  } catch (const std::exception& e) {
+    threw = e.what();
   }
+  sink->finish();
+  monitor.join();
   const std::string lost = sink->take();
-  {
-    std::lock_guard<std::mutex> lock(sink->mu);
-    sink->root.reset();
-  }
   if (!lost.empty()) {
     StressFailure f;
     f.kind = StressFailureKind::kLost;
