@@ -103,6 +103,12 @@ class Shared {
 
   RuntimeMetrics metrics() const;
 
+  // A wake reached one of this scheduler's tasks after it completed.
+  void count_stale_wake() {
+    // ORDERING: relaxed; a statistic (any thread, cold path).
+    stale_wakes_.fetch_add(1, std::memory_order_relaxed);
+  }
+
   const SchedulerConfig& config() const { return config_; }
   std::size_t num_workers() const { return remotes_.size(); }
   task::OwnedTasks& owned() { return owned_; }
@@ -122,6 +128,7 @@ class Shared {
   Idle idle_;
   task::OwnedTasks owned_;
   core::Atomic<bool> shutdown_{false};
+  core::Atomic<std::uint64_t> stale_wakes_{0};
 };
 
 // The Schedule handle stored in each task cell (task/schedule.h).
@@ -145,6 +152,7 @@ class TaskScheduler {
     if (shared_->is_shutdown()) return;
     task::report_lost_task(shared_->config().on_lost_task, header);
   }
+  void stale_wake() { shared_->count_stale_wake(); }
 
  private:
   Arc<Shared> shared_;
