@@ -56,6 +56,8 @@ std::size_t LocalExecutor::run_tasks(std::size_t max_polls) {
 }
 
 void LocalExecutor::shutdown() {
+  // ORDERING: release pairs with the acquire load in Scheduler::lost_task.
+  shared_->shutting_down.store(true, std::memory_order_release);
   {
     core::MutexLock lock(&shared_->mu);
     shared_->closed = true;

@@ -42,6 +42,7 @@
 #include "runtime/task/cell.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/unhandled_exception.h"
 
@@ -56,6 +57,9 @@ struct Shared {
   task::OwnedTasks owned;
   Arc<park::Parker> parker = make_arc<park::Parker>();
   UnhandledExceptionHandler unhandled_exception;  // set before any spawn
+  task::LostTaskHandler on_lost_task;             // set before any spawn
+  // Set when shutdown begins: no lost-task report after it (lost_task.h).
+  core::Atomic<bool> shutting_down{false};
 };
 
 // The waker target of one block_on call's own future: a flag saying the
@@ -93,6 +97,11 @@ class Scheduler {
                            std::exception_ptr error) {
     shared_->unhandled_exception.report(id, site, std::move(error));
   }
+  void lost_task(const task::Header& header) {
+    // ORDERING: acquire pairs with the release store in shutdown().
+    if (shared_->shutting_down.load(std::memory_order_acquire)) return;
+    task::report_lost_task(shared_->on_lost_task, header);
+  }
 
  private:
   Arc<Shared> shared_;
@@ -107,6 +116,11 @@ class LocalExecutor {
   // stderr; unhandled_exception.h). It runs on the thread that lets go of
   // the task last: this executor's thread, or one dropping a JoinHandle.
   explicit LocalExecutor(UnhandledExceptionHandler unhandled_exception);
+  // Who hears of a lost task (task/lost_task.h); default: a stderr line.
+  // Call before the first spawn.
+  void on_lost_task(task::LostTaskHandler handler) {
+    shared_->on_lost_task = std::move(handler);
+  }
   LocalExecutor(const LocalExecutor&) = delete;
   LocalExecutor& operator=(const LocalExecutor&) = delete;
   ~LocalExecutor();

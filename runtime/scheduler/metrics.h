@@ -35,6 +35,10 @@ struct RuntimeMetrics {
   std::uint64_t global_queue_depth = 0;
   std::uint64_t blocking_threads = 0;
   std::uint64_t blocking_queue_depth = 0;
+  // Wakes that reached a task after it had completed (a Waker kept past
+  // its task's end: harmless, but a sign of a leaf that never lets go).
+  // One relaxed counter per runtime, bumped by whichever thread woke.
+  std::uint64_t stale_wakes = 0;
 
   std::uint64_t total_polls() const {
     std::uint64_t sum = 0;

@@ -203,6 +203,8 @@ void Shared::finish_shutdown() {
 RuntimeMetrics Shared::metrics() const {
   RuntimeMetrics out;
   out.global_queue_depth = inject_.len();
+  // ORDERING: relaxed; a statistic.
+  out.stale_wakes = stale_wakes_.load(std::memory_order_relaxed);
   for (const auto& remote : remotes_) {
     const WorkerCounters& c = remote->counters;
     WorkerMetrics w;

@@ -130,6 +130,11 @@ class Shared {
 
   // Worker `worker`'s chaos decision log (chaos.h); empty without chaos.
   std::vector<ChaosDecision> chaos_decisions(std::size_t worker) const;
+  // A wake reached one of this scheduler's tasks after it completed.
+  void count_stale_wake() {
+    // ORDERING: relaxed; a statistic (any thread, cold path).
+    stale_wakes_.fetch_add(1, std::memory_order_relaxed);
+  }
 
   const SchedulerConfig& config() const { return config_; }
   std::size_t num_workers() const { return remotes_.size(); }
@@ -154,6 +159,7 @@ class Shared {
   // With a stuck-poll threshold; declared after remotes_ (it reads their
   // poll slots), so it stops first.
   std::unique_ptr<StallMonitor> stall_monitor_;
+  core::Atomic<std::uint64_t> stale_wakes_{0};
 };
 
 // The Schedule handle stored in each task cell (task/schedule.h).
@@ -177,6 +183,7 @@ class TaskScheduler {
     if (shared_->is_shutdown()) return;
     task::report_lost_task(shared_->config().on_lost_task, header);
   }
+  void stale_wake() { shared_->count_stale_wake(); }
 
  private:
   Arc<Shared> shared_;

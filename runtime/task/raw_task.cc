@@ -53,7 +53,7 @@ void schedule(Header* header) { header->vtable->schedule(header); }
 RawWaker WakerClone(const void* data) {
   core::chaos_point(core::ChaosPoint::kWakerClone);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
-  header->state.ref_inc();
+  header->state.waker_inc();
   return RawWaker{data, &kTaskWakerVTable};
 }
 
@@ -67,6 +67,13 @@ void WakerWake(const void* data) {
     case TransitionToNotified::kDealloc:
       dealloc(header);
       break;
+    case TransitionToNotified::kStale:
+      header->vtable->count_stale_wake(header);
+      break;
+    case TransitionToNotified::kStaleDealloc:
+      header->vtable->count_stale_wake(header);
+      dealloc(header);
+      break;
     case TransitionToNotified::kDoNothing:
       break;
   }
@@ -75,14 +82,35 @@ void WakerWake(const void* data) {
 void WakerWakeByRef(const void* data) {
   core::chaos_point(core::ChaosPoint::kWakerWake);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
-  if (header->state.transition_to_notified_by_ref() ==
-      TransitionToNotified::kSubmit) {
-    schedule(header);  // with the reference the transition added
+  switch (header->state.transition_to_notified_by_ref()) {
+    case TransitionToNotified::kSubmit:
+      schedule(header);  // with the reference the transition added
+      break;
+    case TransitionToNotified::kStale:
+      header->vtable->count_stale_wake(header);  // the Waker keeps it alive
+      break;
+    case TransitionToNotified::kDoNothing:
+    case TransitionToNotified::kDealloc:
+    case TransitionToNotified::kStaleDealloc:
+      break;  // by ref never drops a reference
   }
 }
 
 void WakerDrop(const void* data) {
-  drop_reference(static_cast<Header*>(const_cast<void*>(data)));
+  auto* header = static_cast<Header*>(const_cast<void*>(data));
+  switch (header->state.waker_dec()) {
+    case TransitionToWakerDrop::kDoNothing:
+      break;
+    case TransitionToWakerDrop::kDealloc:
+      dealloc(header);
+      break;
+    case TransitionToWakerDrop::kLost:
+      // The last Waker of an idle task went unwoken (state rule 5); the
+      // transition gave us a holder reference for the report.
+      header->vtable->report_lost(header);
+      drop_reference(header);
+      break;
+  }
 }
 
 }  // namespace
@@ -145,6 +173,12 @@ void Notified::run() && {
       return;
     case TransitionToIdle::kOkDealloc:
       dealloc(header);
+      return;
+    case TransitionToIdle::kOkLost:
+      // Pending with no Waker kept and no wake pending (state rule 5): the
+      // future broke DESIGN.md §1. Report it with the reference we kept.
+      header->vtable->report_lost(header);
+      drop_reference(header);
       return;
     case TransitionToIdle::kCancelled:
       cancel_and_complete(header);

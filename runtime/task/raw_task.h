@@ -7,7 +7,8 @@
 //   - JoinHandle<T>: the spawner's handle to the output.
 //   - each AbortHandle (abort_handle.h): may cancel, holds no JOIN_INTEREST.
 //   - each task Waker (the waker's data is the Header itself: no allocation
-//     per waker).
+//     per waker). Wakers are counted apart from the holders above (state
+//     rule 5), so a task idle with no Waker is reported lost (lost_task.h).
 //   - the scheduler's OwnedTasks list, from spawn until the task completes
 //     or the runtime shuts down.
 // The cell is freed when the count reaches zero, by whichever holder lets go

@@ -28,7 +28,11 @@ auto Update(core::Atomic<std::uint64_t>& word, Step step) {
   }
 }
 
-constexpr std::uint64_t kRefLimit = std::uint64_t{1} << 56;
+// Abort before a count could carry into the field above it.
+constexpr std::uint64_t kRefLimit = S::kRefMask >> (S::kRefShift + 1);
+constexpr std::uint64_t kWakerLimit = std::uint64_t{1} << 31;
+
+bool is_zero(std::uint64_t bits) { return S(bits).ref_count() == 0; }
 
 }  // namespace
 
@@ -70,11 +74,15 @@ TransitionToIdle State::transition_to_idle() {
       // The running reference becomes the new queue entry's reference.
       return std::pair{next, TransitionToIdle::kOkNotified};
     }
-    assert(s.ref_count() > 0);
+    assert(s.holder_count() > 0);
+    if (s.waker_count() == 0 && s.holder_count() > 1) {
+      // State rule 5: no Waker is alive and none was woken; nothing can
+      // wake it. Keep the runner's reference for the report.
+      return std::pair{next, TransitionToIdle::kOkLost};
+    }
     next -= S::kRefOne;
-    return std::pair{next, S(next).ref_count() == 0
-                               ? TransitionToIdle::kOkDealloc
-                               : TransitionToIdle::kOk};
+    return std::pair{next, is_zero(next) ? TransitionToIdle::kOkDealloc
+                                         : TransitionToIdle::kOk};
   });
 }
 
@@ -93,13 +101,16 @@ TransitionToComplete State::transition_to_complete() {
 TransitionToNotified State::transition_to_notified_by_ref() {
   return Update(word_, [](std::uint64_t bits) {
     S s(bits);
-    if (s.is_complete() || s.is_notified()) {
-      return std::pair{bits, TransitionToNotified::kDoNothing};
+    // One test on the common path (idle or RUNNING).
+    if (bits & (S::kComplete | S::kNotified)) {
+      return std::pair{bits, s.is_complete()
+                                 ? TransitionToNotified::kStale
+                                 : TransitionToNotified::kDoNothing};
     }
     if (s.is_running()) {
       return std::pair{bits | S::kNotified, TransitionToNotified::kDoNothing};
     }
-    if (s.ref_count() >= kRefLimit) std::abort();
+    if (s.holder_count() >= kRefLimit) std::abort();
     return std::pair{(bits | S::kNotified) + S::kRefOne,
                      TransitionToNotified::kSubmit};
   });
@@ -108,19 +119,24 @@ TransitionToNotified State::transition_to_notified_by_ref() {
 TransitionToNotified State::transition_to_notified_by_val() {
   return Update(word_, [](std::uint64_t bits) {
     S s(bits);
-    assert(s.ref_count() > 0);
+    assert(s.waker_count() > 0);
+    const std::uint64_t next = bits - S::kWakerOne;
     if (s.is_running()) {
       // The runner holds a reference too, so this cannot be the last.
-      return std::pair{(bits | S::kNotified) - S::kRefOne,
-                       TransitionToNotified::kDoNothing};
+      return std::pair{next | S::kNotified, TransitionToNotified::kDoNothing};
     }
-    if (s.is_complete() || s.is_notified()) {
-      std::uint64_t next = bits - S::kRefOne;
-      return std::pair{next, S(next).ref_count() == 0
-                                 ? TransitionToNotified::kDealloc
-                                 : TransitionToNotified::kDoNothing};
+    if (s.is_complete()) {
+      return std::pair{next, is_zero(next) ? TransitionToNotified::kStaleDealloc
+                                           : TransitionToNotified::kStale};
     }
-    return std::pair{bits | S::kNotified, TransitionToNotified::kSubmit};
+    if (s.is_notified()) {
+      return std::pair{next, is_zero(next) ? TransitionToNotified::kDealloc
+                                           : TransitionToNotified::kDoNothing};
+    }
+    // The Waker's reference becomes the queue entry's, in this one step.
+    if (s.holder_count() >= kRefLimit) std::abort();
+    return std::pair{(next | S::kNotified) + S::kRefOne,
+                     TransitionToNotified::kSubmit};
   });
 }
 
@@ -137,6 +153,7 @@ TransitionToNotified State::transition_to_notified_and_cancel() {
     if (s.is_notified()) {
       return std::pair{bits | S::kCancelled, TransitionToNotified::kDoNothing};
     }
+    if (s.holder_count() >= kRefLimit) std::abort();
     return std::pair{(bits | S::kNotified | S::kCancelled) + S::kRefOne,
                      TransitionToNotified::kSubmit};
   });
@@ -188,7 +205,7 @@ void State::ref_inc() {
   // ORDERING: relaxed; a reference is only ever made from a live one.
   const std::uint64_t prev =
       word_.fetch_add(S::kRefOne, std::memory_order_relaxed);
-  if (S(prev).ref_count() >= kRefLimit) std::abort();
+  if (S(prev).holder_count() >= kRefLimit) std::abort();
 }
 
 bool State::ref_dec(std::uint64_t count) {
@@ -196,8 +213,35 @@ bool State::ref_dec(std::uint64_t count) {
   // use made through the others before it frees the task.
   const std::uint64_t prev =
       word_.fetch_sub(count * S::kRefOne, std::memory_order_acq_rel);
-  assert(S(prev).ref_count() >= count);
+  assert(S(prev).holder_count() >= count);
   return S(prev).ref_count() == count;
+}
+
+void State::waker_inc() {
+  // ORDERING: relaxed; a Waker is only ever cloned from a live one (or the
+  // borrowed one, backed by the runner's reference).
+  const std::uint64_t prev =
+      word_.fetch_add(S::kWakerOne, std::memory_order_relaxed);
+  if (S(prev).waker_count() >= kWakerLimit) std::abort();
+}
+
+TransitionToWakerDrop State::waker_dec() {
+  // ORDERING: acq_rel (Update), as ref_dec: the thread that frees the task
+  // sees every use made through the other references.
+  return Update(word_, [](std::uint64_t bits) {
+    S s(bits);
+    assert(s.waker_count() > 0);
+    std::uint64_t next = bits - S::kWakerOne;
+    if (S(next).is_lost() && s.holder_count() > 0) {
+      // State rule 5: the last Waker of an idle task. It becomes a holder
+      // reference, so the task outlives the report whatever abort() or
+      // shutdown do meanwhile.
+      if (s.holder_count() >= kRefLimit) std::abort();
+      return std::pair{next + S::kRefOne, TransitionToWakerDrop::kLost};
+    }
+    return std::pair{next, is_zero(next) ? TransitionToWakerDrop::kDealloc
+                                         : TransitionToWakerDrop::kDoNothing};
+  });
 }
 
 }  // namespace magpie::task

@@ -1,26 +1,46 @@
 // magpie::task::State — the one atomic word that holds a spawned task's
-// lifecycle flags and its reference count. Bits are touched only here.
+// lifecycle flags and its two reference counts. Bits are touched only here.
 //
-//   63                                   6   5      4      3     2     1    0
-//  +--------------------------------------+------+------+-----+-----+-----+----+
-//  |          reference count             | JOIN | JOIN |CANC-|NOTI-|COMP-|RUN-|
-//  |          (units of kRefOne)          | WAKER|INTRST|ELLED|FIED |LETE |NING|
-//  +--------------------------------------+------+------+-----+-----+-----+----+
+//   63              32 31               6   5      4      3     2     1    0
+//  +------------------+------------------+------+------+-----+-----+-----+----+
+//  |   waker count    | holder ref count | JOIN | JOIN |CANC-|NOTI-|COMP-|RUN-|
+//  | (kWakerOne units)| (kRefOne units)  | WAKER|INTRST|ELLED|FIED |LETE |NING|
+//  +------------------+------------------+------+------+-----+-----+-----+----+
+//
+// "wakers" counts the live task Wakers (each a reference); "holders" counts
+// every other reference: the run-queue entry (Notified; the runner's while
+// RUNNING), the JoinHandle, each AbortHandle and the OwnedTasks list. The
+// cell is freed when both reach zero. The Waker a poll's Context borrows is
+// the runner's holder reference and is not counted; its clones are.
+// Keeping the two apart is what makes the "lost" verdict provable
+// (lost_task.h): idle, neither NOTIFIED nor COMPLETE nor CANCELLED, and
+// wakers == 0 means nothing can ever wake the task.
 //
 // Transitions (the table DESIGN.md §2 asks for; "ref" = reference count):
 //
 //  event / function                  | from                      | to, and what the caller does
 //  ----------------------------------+---------------------------+--------------------------------------
+//  ("ref" = holder count, "wakers" = waker count; "at 0" = both are zero)
 //  wake by ref                       | idle (not RUN/NOT/COMP)   | +NOTIFIED, ref+1 -> Submit
 //    transition_to_notified_by_ref   | RUNNING                   | +NOTIFIED -> DoNothing (runner requeues)
-//                                    | NOTIFIED or COMPLETE      | unchanged -> DoNothing
-//  wake by value (consumes a ref)    | idle                      | +NOTIFIED, ref kept -> Submit
-//    transition_to_notified_by_val   | RUNNING                   | +NOTIFIED, ref-1 -> DoNothing
-//                                    | NOTIFIED or COMPLETE      | ref-1 -> DoNothing, or Dealloc at 0
+//                                    | NOTIFIED                  | unchanged -> DoNothing
+//                                    | COMPLETE                  | unchanged -> Stale (count it)
+//  wake by value (consumes a Waker)  | idle                      | +NOTIFIED, wakers-1, ref+1 -> Submit
+//    transition_to_notified_by_val   |                           |   (the Waker becomes the queue entry)
+//                                    | RUNNING                   | +NOTIFIED, wakers-1 -> DoNothing
+//                                    | NOTIFIED                  | wakers-1 -> DoNothing, or Dealloc at 0
+//                                    | COMPLETE                  | wakers-1 -> Stale, or StaleDealloc at 0
+//  Waker clone                       | any                       | wakers+1 (waker_inc)
+//  Waker drop (not woken)            | idle, not NOTIFIED, not   | wakers-1, ref+1 -> Lost when it was
+//    waker_dec                       |   CANCELLED, wakers == 1, |   the last Waker (the caller reports,
+//                                    |   ref > 0                 |   then drops the ref it was given)
+//                                    | otherwise                 | wakers-1 -> DoNothing, Dealloc at 0
 //  poll begins                       | NOTIFIED                  | RUNNING, -NOTIFIED -> Success
 //    transition_to_running           |  ... with CANCELLED       | RUNNING, -NOTIFIED -> Cancelled
 //                                    | RUNNING or COMPLETE       | ref-1 -> Failed, or Dealloc at 0
-//  poll ends Pending                 | RUNNING                   | idle, ref-1 -> Ok (or OkDealloc at 0)
+//  poll ends Pending                 | RUNNING, wakers > 0       | idle, ref-1 -> Ok (or OkDealloc at 0)
+//                                    | RUNNING, wakers == 0,     | idle, ref kept -> OkLost (the caller
+//                                    |   another holder left     |   reports, then drops the ref)
 //    transition_to_idle              | RUNNING + NOTIFIED        | NOTIFIED, ref kept -> OkNotified (requeue)
 //                                    | RUNNING + CANCELLED       | unchanged -> Cancelled (cancel now)
 //  poll ends Ready                   | RUNNING, no JOIN_INTEREST | COMPLETE -> DropOutput (state rule 4)
@@ -48,6 +68,11 @@
 //  AbortHandle made / dropped        | any                       | ref+1 / ref-1 (ref_inc, ref_dec): an
 //                                    |                           |   AbortHandle holds no JOIN_INTEREST
 //
+// "idle" in the rows above: neither RUNNING nor COMPLETE. A task that
+// transition_to_idle or waker_dec calls Lost stays lost: no Waker is left to
+// clone or wake, so only abort() or shutdown (CANCELLED) moves it again; the
+// verdict is made once per task.
+//
 // Rules the harness relies on (cited as "state rule N"):
 //  1. A task is in a run queue at most once: only the transition that sets
 //     NOTIFIED from clear submits it.
@@ -58,13 +83,19 @@
 //  4. The output belongs to the runtime until COMPLETE; after it, to the
 //     JoinHandle if JOIN_INTEREST is set at the moment of completion,
 //     otherwise the completing worker drops it.
+//  5. Every live task Waker is counted in `wakers`, except the one a poll's
+//     Context borrows (only valid during that poll). So wakers == 0 while
+//     idle, not NOTIFIED and not CANCELLED proves the task lost.
 //
 // Memory ordering: every transition is one CAS loop (or fetch op) with
 // acq_rel on success, so the writes a thread makes before handing the task on
 // (the future's state after a poll, the stored output, the join waker) are
 // visible to the thread whose transition observes them. Reference increments
-// are relaxed (made from an existing reference); decrements are acq_rel so
-// the thread that frees the task sees every earlier use.
+// (holders and wakers) are relaxed (made from an existing reference);
+// decrements are acq_rel so the thread that frees the task sees every
+// earlier use. Cost: each transition is still the one atomic
+// read-modify-write it was before the waker count existed (waker_dec is a
+// CAS loop where a plain ref_dec was a fetch_sub: still one locked op).
 
 #ifndef MAGPIE_RUNTIME_TASK_STATE_H_
 #define MAGPIE_RUNTIME_TASK_STATE_H_
@@ -87,6 +118,10 @@ class Snapshot {
   static constexpr int kRefShift = 6;
   static constexpr std::uint64_t kRefOne = std::uint64_t{1} << kRefShift;
   static constexpr std::uint64_t kFlagMask = kRefOne - 1;
+  // Holders: 26 bits (bits 6..31); wakers: 32 bits (bits 32..63).
+  static constexpr int kWakerShift = 32;
+  static constexpr std::uint64_t kWakerOne = std::uint64_t{1} << kWakerShift;
+  static constexpr std::uint64_t kRefMask = kWakerOne - kRefOne;
 
   explicit constexpr Snapshot(std::uint64_t bits) : bits_(bits) {}
 
@@ -97,7 +132,18 @@ class Snapshot {
   bool is_join_interested() const { return bits_ & kJoinInterest; }
   bool is_join_waker_set() const { return bits_ & kJoinWaker; }
   bool is_idle() const { return !(bits_ & (kRunning | kComplete)); }
-  std::uint64_t ref_count() const { return bits_ >> kRefShift; }
+  // Every reference: holders and wakers (the cell is freed at zero).
+  std::uint64_t ref_count() const { return holder_count() + waker_count(); }
+  // References other than Wakers: queue entry, JoinHandle, AbortHandles,
+  // the OwnedTasks list.
+  std::uint64_t holder_count() const { return (bits_ & kRefMask) >> kRefShift; }
+  // Live task Wakers (state rule 5).
+  std::uint64_t waker_count() const { return bits_ >> kWakerShift; }
+  // Idle, no wake pending, not cancelled, and no Waker alive: nothing can
+  // ever wake it (lost_task.h).
+  bool is_lost() const {
+    return is_idle() && !is_notified() && !is_cancelled() && waker_count() == 0;
+  }
   std::uint64_t bits() const { return bits_; }
 
  private:
@@ -106,9 +152,27 @@ class Snapshot {
 
 enum class [[nodiscard]] TransitionToRunning{kSuccess, kCancelled, kFailed,
                                              kDealloc};
-enum class [[nodiscard]] TransitionToIdle{kOk, kOkNotified, kOkDealloc,
-                                          kCancelled};
-enum class [[nodiscard]] TransitionToNotified{kDoNothing, kSubmit, kDealloc};
+enum class [[nodiscard]] TransitionToIdle{
+    kOk,          // idle; a Waker is alive to wake it
+    kOkNotified,  // woken during the poll: requeue it
+    kOkDealloc,   // that was the last reference: free it
+    kCancelled,   // cancel it now (the caller still holds RUNNING)
+    kOkLost,      // idle with no Waker: report it, then drop the ref kept
+};
+enum class [[nodiscard]] TransitionToNotified{
+    kDoNothing,     // nothing to queue
+    kSubmit,        // queue it (with the reference the transition made)
+    kDealloc,       // that was the last reference: free it
+    kStale,         // the task had completed: count a stale wake
+    kStaleDealloc,  // ... and that was its last reference: then free it
+};
+// Dropping a Waker without waking it.
+enum class [[nodiscard]] TransitionToWakerDrop{
+    kDoNothing,
+    kDealloc,  // the last reference: free the task
+    kLost,     // the last Waker of an idle task: report it lost; the
+               // caller now holds a holder reference, to drop afterwards
+};
 // What the completing worker does with the output and the join waker.
 enum class [[nodiscard]] TransitionToComplete{
     kDoNothing,      // a JoinHandle will read the output on its next poll
@@ -156,9 +220,15 @@ class State {
   // Clears JOIN_WAKER unless COMPLETE.
   TransitionJoinWaker unset_join_waker();
 
+  // Holder references (not Wakers).
   void ref_inc();
-  // Drops `count` references; true when they were the last.
+  // Drops `count` holder references; true when they were the last.
   [[nodiscard]] bool ref_dec(std::uint64_t count = 1);
+
+  // A Waker was cloned (from a live Waker or the borrowed one).
+  void waker_inc();
+  // A Waker was dropped without waking.
+  TransitionToWakerDrop waker_dec();
 
  private:
   core::Atomic<std::uint64_t> word_;

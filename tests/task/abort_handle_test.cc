@@ -17,6 +17,7 @@
 #include "runtime/runtime.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/testing/drop_counter.h"
 #include "runtime/testing/watchdog.h"
 
@@ -27,14 +28,25 @@ using std::chrono::seconds;
 using testing::DropCounter;
 using testing::Watchdog;
 
+// Answers Pending without keeping the waker: lost by definition (the
+// runtime reports it, lost_task.h), until abort() drops it.
 struct PendingForever {
   using Output = int;
   DropCounter counter;
   Poll<int> poll(Context&) { return Pending; }
 };
 
+// Counts the lost-task reports of `ex` (PendingForever is lost on purpose).
+void ExpectLost(LocalExecutor& ex, core::Atomic<int>* reports) {
+  ex.on_lost_task([reports](const task::LostTask&) {
+    reports->fetch_add(1, std::memory_order_relaxed);
+  });
+}
+
 TEST(AbortHandleTest, AbortCancelsTheTask) {
   LocalExecutor ex;
+  core::Atomic<int> lost{0};
+  ExpectLost(ex, &lost);
   core::Atomic<int> drops{0};
   auto h = ex.spawn(PendingForever{DropCounter(&drops)});
   AbortHandle stop = h.abort_handle();
@@ -47,6 +59,7 @@ TEST(AbortHandleTest, AbortCancelsTheTask) {
   EXPECT_TRUE(stop.is_finished());
   EXPECT_TRUE(h.is_finished());
   EXPECT_THROW(ex.block_on(std::move(h)), TaskCancelled);
+  EXPECT_EQ(lost.load(), 1);
 }
 
 TEST(AbortHandleTest, AbortingACompletedTaskDoesNothing) {
@@ -63,6 +76,8 @@ TEST(AbortHandleTest, AbortingACompletedTaskDoesNothing) {
 
 TEST(AbortHandleTest, CopiesShareOneTask) {
   LocalExecutor ex;
+  core::Atomic<int> lost{0};
+  ExpectLost(ex, &lost);
   core::Atomic<int> drops{0};
   auto h = ex.spawn(PendingForever{DropCounter(&drops)});
   AbortHandle a = h.abort_handle();
@@ -76,6 +91,7 @@ TEST(AbortHandleTest, CopiesShareOneTask) {
   ex.run_until_stalled();
   EXPECT_EQ(drops.load(), 1);
   EXPECT_TRUE(a.is_finished());
+  EXPECT_EQ(lost.load(), 1);
 }
 
 TEST(AbortHandleTest, HoldsNoJoinInterest) {
@@ -98,9 +114,12 @@ TEST(AbortHandleTest, OutlivesItsExecutor) {
   std::optional<AbortHandle> stop;
   {
     LocalExecutor ex;
+    core::Atomic<int> lost{0};
+    ExpectLost(ex, &lost);
     auto h = ex.spawn(PendingForever{DropCounter(&drops)});
     stop = h.abort_handle();
     ex.run_until_stalled();
+    EXPECT_EQ(lost.load(), 1);
   }  // shutdown drops the future; the cell lives on for the AbortHandle
   EXPECT_EQ(drops.load(), 1);
   EXPECT_TRUE(stop->is_finished());

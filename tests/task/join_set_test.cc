@@ -20,6 +20,7 @@
 #include "runtime/local_executor.h"
 #include "runtime/runtime.h"
 #include "runtime/task/errors.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/testing/drop_counter.h"
 #include "runtime/testing/gate.h"
 #include "runtime/testing/watchdog.h"
@@ -43,11 +44,20 @@ Poll<std::optional<JoinResult<T>>> PollNext(JoinSet<T>& set,
   return next.poll(cx);
 }
 
+// Answers Pending without keeping the waker: lost by definition (the
+// executor reports it, lost_task.h), until abort() drops it.
 struct PendingForever {
   using Output = int;
   DropCounter counter;
   Poll<int> poll(Context&) { return Pending; }
 };
+
+// Counts the lost-task reports of `ex` (PendingForever is lost on purpose).
+void ExpectLost(LocalExecutor& ex, core::Atomic<int>* reports) {
+  ex.on_lost_task([reports](const task::LostTask&) {
+    reports->fetch_add(1, std::memory_order_relaxed);
+  });
+}
 
 TEST(JoinSetTest, ResultsComeInCompletionOrder) {
   LocalExecutor ex;
@@ -90,6 +100,8 @@ TEST(JoinSetTest, EmptySetAnswersNullopt) {
 
 TEST(JoinSetTest, AbortAllDeliversCancellations) {
   LocalExecutor ex;
+  core::Atomic<int> lost{0};
+  ExpectLost(ex, &lost);
   core::Atomic<int> drops{0};
   JoinSet<int> set;
   std::vector<std::uint64_t> ids;
@@ -97,6 +109,7 @@ TEST(JoinSetTest, AbortAllDeliversCancellations) {
     ids.push_back(set.spawn_on(PendingForever{DropCounter(&drops)}, ex).id());
   }
   ex.run_until_stalled();
+  EXPECT_EQ(lost.load(), 5);
   set.abort_all();
   ex.run_until_stalled();
   EXPECT_EQ(drops.load(), 5);
@@ -116,6 +129,8 @@ TEST(JoinSetTest, AbortAllDeliversCancellations) {
 
 TEST(JoinSetTest, DestroyingTheSetAbortsItsTasks) {
   LocalExecutor ex;
+  core::Atomic<int> lost{0};
+  ExpectLost(ex, &lost);
   core::Atomic<int> drops{0};
   {
     JoinSet<int> set;
@@ -124,6 +139,7 @@ TEST(JoinSetTest, DestroyingTheSetAbortsItsTasks) {
     }
     ex.run_until_stalled();
     EXPECT_EQ(drops.load(), 0);
+    EXPECT_EQ(lost.load(), 5);
   }
   ex.run_until_stalled();
   EXPECT_EQ(drops.load(), 5);

@@ -18,6 +18,7 @@
 #include "runtime/core/atomic.h"
 #include "runtime/core/atomic_waker.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/task/lost_task.h"
 #include "runtime/testing/drop_counter.h"
 #include "runtime/testing/event_future.h"
 #include "runtime/testing/watchdog.h"
@@ -34,11 +35,20 @@ using testing::EventFuture;
 
 using testing::DropCounter;
 
+// Answers Pending without keeping the waker: lost by definition (the
+// executor reports it, lost_task.h), until abort() or shutdown drops it.
 struct PendingForever {
   using Output = int;
   DropCounter counter;
   Poll<int> poll(Context&) { return Pending; }
 };
+
+// Counts the lost-task reports of `ex` (PendingForever is lost on purpose).
+void ExpectLost(LocalExecutor& ex, core::Atomic<int>* reports) {
+  ex.on_lost_task([reports](const task::LostTask&) {
+    reports->fetch_add(1, std::memory_order_relaxed);
+  });
+}
 
 TEST(LocalExecutorTest, SpawnAndJoin) {
   LocalExecutor ex;
@@ -76,9 +86,12 @@ TEST(LocalExecutorTest, JoinHandleRethrowsTheTasksException) {
 TEST(LocalExecutorTest, AbortIdleTaskDropsFutureAndJoinThrowsCancelled) {
   core::Atomic<int> drops{0};
   LocalExecutor ex;
+  core::Atomic<int> lost{0};
+  ExpectLost(ex, &lost);
   auto h = ex.spawn(PendingForever{DropCounter(&drops)});
   ex.run_until_stalled();  // polled once, now idle
   EXPECT_EQ(drops.load(), 0);
+  EXPECT_EQ(lost.load(), 1);
   h.abort();
   ex.run_until_stalled();  // dropped on the executor's thread
   EXPECT_EQ(drops.load(), 1);
@@ -156,6 +169,8 @@ TEST(LocalExecutorTest, ShutdownDropsUnfinishedTasksAndWakersStaySafe) {
   std::vector<Waker> leftover_wakers;
   {
     LocalExecutor ex;
+    core::Atomic<int> lost{0};
+    ExpectLost(ex, &lost);
     for (int i = 0; i < kTasks; ++i) {
       handles.push_back(ex.spawn(PendingForever{DropCounter(&drops)}));
     }
