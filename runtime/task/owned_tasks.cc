@@ -82,6 +82,7 @@ bool OwnedTasks::is_closed() {
 
 std::vector<TaskDump> OwnedTasks::dump() {
   std::vector<TaskDump> out;
+  const std::uint32_t now_ms = core::coarse_now_ms();
   core::MutexLock lock(&mu_);
   out.reserve(count_);
   // Safe to read: every task on the list is kept alive by the list's
@@ -99,6 +100,10 @@ std::vector<TaskDump> OwnedTasks::dump() {
     d.references = s.ref_count();
     d.spawn_file = h->spawn_site.file;
     d.spawn_line = h->spawn_site.line;
+    const Trailer* trailer = trailer_of(h);
+    // The name is immutable once the task is on the list.
+    if (trailer->name != nullptr) d.name = trailer->name.get();
+    task::fill_poll_stats(trailer->stats, now_ms, d);
     out.push_back(d);
   }
   return out;
