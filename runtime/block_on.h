@@ -21,6 +21,16 @@
 // the call (this is how a future polled elsewhere before can be finished
 // here: it then gets this thread's waker on its next poll).
 //
+// Diagnostics: while it runs, each block_on call is a "block_on root" in
+// the task dump (task_dump.h): `task b<n>: block_on root, polling|parked,
+// spawned at <the block_on call site>, parked on <leaf>, ...`. It is
+// registered in a process-wide list (one mutex lock per call, not per
+// poll). magpie::dump_block_on_roots() lists every root; a runtime's
+// Handle::dump_tasks() and LocalExecutor::dump_tasks() list their own
+// (Runtime::block_on, LocalExecutor::block_on). A root's wakes are counted
+// when its thread wakes from park (a wake that lands during a poll is
+// counted when the next park returns at once).
+//
 // Threads: any thread that may block: a user's thread, a blocking-pool
 // thread (inside spawn_blocking, as Tokio allows), a LocalExecutor task.
 // Refused with std::logic_error on a runtime worker thread (it would stall
@@ -32,14 +42,19 @@
 #define MAGPIE_RUNTIME_BLOCK_ON_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "runtime/core/arc.h"
 #include "runtime/core/context.h"
 #include "runtime/core/coop.h"
 #include "runtime/core/future.h"
+#include "runtime/core/poll_stats.h"
 #include "runtime/park/parker.h"
+#include "runtime/task/header.h"
+#include "runtime/task/task_dump.h"
 
 namespace magpie {
 namespace block_on_internal {
@@ -79,9 +94,49 @@ class ParkerScope {
   Arc<park::Parker> parker_;
 };
 
+// One active block_on call in the process-wide list of roots, for the task
+// dump, from construction to destruction (same thread). `owner` tags the
+// executor whose dump lists it (null: only dump_block_on_roots()).
+// Threads: stats() and polling are written by the calling thread and read
+// (relaxed) by any dumping thread under the list's mutex, which also
+// guards the links.
+class RootRegistration {
+ public:
+  RootRegistration(task::SpawnSite where, const void* owner);
+  ~RootRegistration();
+  RootRegistration(const RootRegistration&) = delete;
+  RootRegistration& operator=(const RootRegistration&) = delete;
+
+  core::PollStats& stats() { return stats_; }
+  // Around each poll of the root future.
+  void begin_poll() noexcept {
+    stats_.note_poll();
+    // ORDERING: relaxed; diagnostics only.
+    polling_.store(true, std::memory_order_relaxed);
+  }
+  void end_poll() noexcept {
+    // ORDERING: relaxed; diagnostics only.
+    polling_.store(false, std::memory_order_relaxed);
+  }
+
+  // Every registered root whose owner is `owner` (all of them if
+  // `any_owner`).
+  static std::vector<TaskDump> dump(const void* owner, bool any_owner);
+
+ private:
+  const std::uint64_t id_;
+  const task::SpawnSite where_;
+  const void* const owner_;
+  core::PollStats stats_;
+  core::Atomic<bool> polling_{false};
+  RootRegistration* prev_ = nullptr;  // guarded by the list's mutex
+  RootRegistration* next_ = nullptr;  // guarded by the list's mutex
+};
+
 template <class F>
-FutureOutput<F> run(F& future) {
+FutureOutput<F> run(F& future, task::SpawnSite where, const void* owner) {
   ParkerScope scope;
+  RootRegistration root(where, owner);
   Waker waker = scope.waker();
   Context cx(waker);
   while (true) {
@@ -90,7 +145,12 @@ FutureOutput<F> run(F& future) {
       // rule 3): a leaf that finds it spent wakes us, so we poll again at
       // once, and a timeout around a busy future is still checked.
       coop::BudgetScope budget;
-      return future.poll(cx);
+      root.begin_poll();
+      core::LeafProbeScope leaf_probe(root.stats());
+      auto poll = future.poll(cx);
+      if (poll.is_pending()) core::record_leaf<F>();
+      root.end_poll();
+      return poll;
     }();
     if (poll.is_ready()) {
       if constexpr (std::is_void_v<FutureOutput<F>>) {
@@ -100,22 +160,38 @@ FutureOutput<F> run(F& future) {
       }
     }
     scope.parker().park();
+    root.stats().note_wake();
+  }
+}
+
+// magpie::block_on, with the dump's owner tag (Runtime::block_on).
+template <class F>
+requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
+block_on_owned(F&& future, task::SpawnSite where, const void* owner) {
+  // Before taking the future: a refused call leaves the caller's intact.
+  check_may_block("magpie::block_on");
+  if constexpr (std::is_lvalue_reference_v<F>) {
+    return run(future, where, owner);
+  } else {
+    std::remove_cvref_t<F> owned(std::move(future));
+    return run(owned, where, owner);
   }
 }
 
 }  // namespace block_on_internal
 
+// `where` records the caller for the task dump; leave it defaulted.
 template <class F>
 requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
-block_on(F&& future) {
-  // Before taking the future: a refused call leaves the caller's intact.
-  block_on_internal::check_may_block("magpie::block_on");
-  if constexpr (std::is_lvalue_reference_v<F>) {
-    return block_on_internal::run(future);
-  } else {
-    std::remove_cvref_t<F> owned(std::move(future));
-    return block_on_internal::run(owned);
-  }
+block_on(F&& future, task::SpawnSite where = task::SpawnSite::current()) {
+  return block_on_internal::block_on_owned(std::forward<F>(future), where,
+                                           nullptr);
+}
+
+// Every block_on call active in the process (any executor), as dump lines
+// (task_dump.h). Any thread.
+inline std::vector<TaskDump> dump_block_on_roots() {
+  return block_on_internal::RootRegistration::dump(nullptr, true);
 }
 
 }  // namespace magpie

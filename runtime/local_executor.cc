@@ -55,6 +55,15 @@ std::size_t LocalExecutor::run_tasks(std::size_t max_polls) {
   return polls;
 }
 
+std::vector<TaskDump> LocalExecutor::dump_tasks() {
+  std::vector<TaskDump> tasks = shared_->owned.dump();
+  for (TaskDump& root :
+       block_on_internal::RootRegistration::dump(shared_.get(), false)) {
+    tasks.push_back(std::move(root));
+  }
+  return tasks;
+}
+
 void LocalExecutor::shutdown() {
   // ORDERING: release pairs with the acquire load in Scheduler::lost_task.
   shared_->shutting_down.store(true, std::memory_order_release);

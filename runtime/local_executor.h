@@ -28,8 +28,10 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "runtime/block_on.h"
@@ -44,6 +46,8 @@
 #include "runtime/task/join_handle.h"
 #include "runtime/task/lost_task.h"
 #include "runtime/task/owned_tasks.h"
+#include "runtime/task/spawn_options.h"
+#include "runtime/task/task_dump.h"
 #include "runtime/task/unhandled_exception.h"
 
 namespace magpie {
@@ -131,11 +135,19 @@ class LocalExecutor {
   template <class F>
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
   spawn(F&& future, SpawnSite where = SpawnSite::current()) {
+    return spawn(SpawnOptions{}, std::forward<F>(future), where);
+  }
+  // With options (a name for the task dump; spawn_options.h).
+  template <class F>
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn(const SpawnOptions& options, F&& future,
+        SpawnSite where = SpawnSite::current()) {
     using Cell =
         task::Cell<std::decay_t<F>, local_executor_internal::Scheduler>;
     task::Header* header =
         Cell::allocate(std::forward<F>(future),
                        local_executor_internal::Scheduler(shared_), where);
+    task::apply_spawn_options(header, options);
     if (!shared_->owned.bind(header)) {
       // Shut down: the future is dropped here, the handle is cancelled.
       task::refuse(header);
@@ -144,6 +156,12 @@ class LocalExecutor {
     local_executor_internal::Scheduler(shared_).schedule(
         task::Notified::from_raw(header));
     return JoinHandle<FutureOutput<std::decay_t<F>>>::from_raw(header);
+  }
+  template <class F>
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn_named(std::string_view name, F&& future,
+              SpawnSite where = SpawnSite::current()) {
+    return spawn(SpawnOptions{.name = name}, std::forward<F>(future), where);
   }
 
   // Runs queued tasks until none is ready. Returns how many polls it made.
@@ -159,17 +177,29 @@ class LocalExecutor {
   // (block_on.h).
   template <class F>
   requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
-  block_on(F&& future) {
+  // `where` records the caller for the task dump; leave it defaulted.
+  block_on(F&& future, SpawnSite where = SpawnSite::current()) {
     block_on_internal::check_may_block("LocalExecutor::block_on");
     std::remove_cvref_t<F> owned(std::forward<F>(future));
     auto main = make_arc<local_executor_internal::MainWake>(shared_->parker);
     Waker waker = waker_from(main);
     Context cx(waker);
+    // A "block_on root" in dump_tasks() while it runs (block_on.h).
+    block_on_internal::RootRegistration root(where, shared_.get());
     while (true) {
       if (main->take()) {
+        // ORDERING: relaxed; this thread is the counter's only writer.
+        if (root.stats().polls.load(std::memory_order_relaxed) != 0) {
+          root.stats().note_wake();  // only a wake makes take() true again
+        }
         auto poll = [&] {
           coop::BudgetScope budget;  // coop rule 3, as in run_until_stalled()
-          return owned.poll(cx);
+          root.begin_poll();
+          core::LeafProbeScope leaf_probe(root.stats());
+          auto poll = owned.poll(cx);
+          if (poll.is_pending()) core::record_leaf<std::remove_cvref_t<F>>();
+          root.end_poll();
+          return poll;
         }();
         if (poll.is_ready()) {
           if constexpr (std::is_void_v<FutureOutput<std::remove_cvref_t<F>>>) {
@@ -187,6 +217,10 @@ class LocalExecutor {
 
   // Refuses new spawns and drops every unfinished task's future here.
   void shutdown();
+
+  // Every live task of this executor, then each of its block_on calls
+  // active now (task_dump.h). Any thread.
+  std::vector<TaskDump> dump_tasks();
 
   // Tasks spawned and not yet completed or dropped.
   std::size_t num_tasks() { return shared_->owned.size(); }

@@ -63,7 +63,12 @@ RuntimeMetrics Handle::metrics() const {
 }
 
 std::vector<TaskDump> Handle::dump_tasks() const {
-  return shared_->scheduler->owned().dump();
+  std::vector<TaskDump> tasks = shared_->scheduler->owned().dump();
+  for (TaskDump& root :
+       block_on_internal::RootRegistration::dump(dump_tag(), false)) {
+    tasks.push_back(std::move(root));
+  }
+  return tasks;
 }
 
 // ---- Builder -------------------------------------------------------------

@@ -45,6 +45,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -63,6 +64,7 @@
 #include "runtime/task/errors.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/lost_task.h"
+#include "runtime/task/spawn_options.h"
 #include "runtime/task/task_dump.h"
 #include "runtime/task/unhandled_exception.h"
 #include "runtime/yield_now.h"
@@ -111,10 +113,20 @@ class Handle {
   requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
   spawn(F&& future, SpawnSite where = SpawnSite::current())
   const {
+    return spawn(SpawnOptions{}, std::forward<F>(future), where);
+  }
+
+  // As spawn(future), with options (a name for the task dump;
+  // spawn_options.h).
+  template <class F>
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn(const SpawnOptions& options, F&& future,
+        SpawnSite where = SpawnSite::current()) const {
     using Cell = task::Cell<std::decay_t<F>, scheduler::TaskScheduler>;
     task::Header* header =
         Cell::allocate(std::forward<F>(future),
                        scheduler::TaskScheduler(shared_->scheduler), where);
+    task::apply_spawn_options(header, options);
     if (!shared_->scheduler->owned().bind(header)) {
       // Shut down: the future is dropped here, the handle is cancelled.
       task::refuse(header);
@@ -122,6 +134,14 @@ class Handle {
     }
     shared_->scheduler->schedule_new(task::Notified::from_raw(header));
     return JoinHandle<FutureOutput<std::decay_t<F>>>::from_raw(header);
+  }
+
+  // spawn(SpawnOptions{.name = name}, future).
+  template <class F>
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn_named(std::string_view name, F&& future,
+              SpawnSite where = SpawnSite::current()) const {
+    return spawn(SpawnOptions{.name = name}, std::forward<F>(future), where);
   }
 
   template <class Fn>
@@ -138,9 +158,12 @@ class Handle {
   RuntimeMetrics metrics() const;
 
   // Every live task spawned on this runtime (not blocking jobs), with its
-  // state flags: the first thing to look at when something never finishes
-  // (task_dump.h). Takes the task-list lock briefly; any thread.
+  // state flags and diagnostics, then each Runtime::block_on call active on
+  // it (a "block_on root"): the first thing to look at when something never
+  // finishes (task_dump.h). Takes the task-list lock briefly; any thread.
   std::vector<TaskDump> dump_tasks() const;
+  // Identifies this runtime's block_on roots in the process-wide list.
+  const void* dump_tag() const { return shared_.get(); }
 
   bool operator==(const Handle& other) const {
     return shared_.ptr_eq(other.shared_);
@@ -267,6 +290,18 @@ class Runtime {
   spawn(F&& future, SpawnSite where = SpawnSite::current()) {
     return handle_.spawn(std::forward<F>(future), where);
   }
+  template <class F>
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn(const SpawnOptions& options, F&& future,
+        SpawnSite where = SpawnSite::current()) {
+    return handle_.spawn(options, std::forward<F>(future), where);
+  }
+  template <class F>
+  requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+  spawn_named(std::string_view name, F&& future,
+              SpawnSite where = SpawnSite::current()) {
+    return handle_.spawn_named(name, std::forward<F>(future), where);
+  }
 
   template <class Fn>
   JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
@@ -280,10 +315,13 @@ class Runtime {
   // thread (block_on.h).
   template <class F>
   requires Future<std::remove_cvref_t<F>> FutureOutput<std::remove_cvref_t<F>>
-  block_on(F&& future) {
+  // `where` records the caller for the task dump (a block_on root in
+  // dump_tasks() while it runs); leave it defaulted.
+  block_on(F&& future, SpawnSite where = SpawnSite::current()) {
     check_not_on_worker("block_on");
     Handle::EnterGuard guard(handle_);  // also enters the reactor
-    return magpie::block_on(std::forward<F>(future));
+    return block_on_internal::block_on_owned(std::forward<F>(future), where,
+                                             handle_.dump_tag());
   }
 
   // Shuts down (see the header comment), waiting for blocking jobs without
@@ -326,6 +364,18 @@ template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
 spawn(F&& future, SpawnSite where = SpawnSite::current()) {
   return Handle::current().spawn(std::forward<F>(future), where);
+}
+template <class F>
+requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+spawn(const SpawnOptions& options, F&& future,
+      SpawnSite where = SpawnSite::current()) {
+  return Handle::current().spawn(options, std::forward<F>(future), where);
+}
+template <class F>
+requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
+spawn_named(std::string_view name, F&& future,
+            SpawnSite where = SpawnSite::current()) {
+  return Handle::current().spawn_named(name, std::forward<F>(future), where);
 }
 
 // Runs fn on the current runtime's blocking pool.

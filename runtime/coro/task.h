@@ -123,6 +123,7 @@
 #include "runtime/core/context.h"
 #include "runtime/core/future.h"
 #include "runtime/core/poll.h"
+#include "runtime/core/poll_stats.h"
 
 namespace magpie {
 
@@ -348,10 +349,16 @@ class LeafAwaiter {
   using Slot = std::conditional_t<std::is_void_v<Output>, std::monostate,
                                   std::optional<Output>>;
 
-  // The one place a Task polls a leaf (the cooperative-budget hook).
+  // The one place a Task polls a leaf (the cooperative-budget hook). On
+  // Pending it names F as the leaf the task is parked on, for the task
+  // dump (core/poll_stats.h: a thread-local load and a store); a Task is
+  // never a leaf, so nested awaits keep the innermost future's type.
   bool poll_leaf(Context& cx) {
     Poll<Output> poll = future_->poll(cx);
-    if (poll.is_pending()) return false;
+    if (poll.is_pending()) {
+      core::record_leaf<F>();
+      return false;
+    }
     if constexpr (!std::is_void_v<Output>) {
       output_.emplace(std::move(poll).value());
     }

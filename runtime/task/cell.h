@@ -91,7 +91,10 @@ class Cell {
     TaskOutput<Output> out;
     try {
       auto poll = std::get<kFuture>(cell->stage_).poll(cx);
-      if (poll.is_pending()) return false;
+      if (poll.is_pending()) {
+        core::record_leaf<F>();  // unless a deeper future did (poll_stats.h)
+        return false;
+      }
       if constexpr (std::is_void_v<Output>) {
         out.value = true;
       } else {

@@ -28,8 +28,10 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 
 #include "runtime/core/context.h"
+#include "runtime/core/poll_stats.h"
 #include "runtime/core/waker.h"
 #include "runtime/task/state.h"
 
@@ -66,6 +68,14 @@ struct Trailer {
   Header* owned_prev = nullptr;
   Header* owned_next = nullptr;
   bool in_owned_list = false;
+  // Diagnostics for the task dump (core/poll_stats.h): 24 bytes, relaxed
+  // atomics written by the harness (raw_task.cc), the task waker and the
+  // leaf probe; read by OwnedTasks::dump().
+  core::PollStats stats;
+  // The name given at spawn (SpawnOptions::name), NUL-terminated; null when
+  // unnamed. Written once before the task is published (bind), then
+  // immutable until the cell is freed.
+  std::unique_ptr<char[]> name;
 };
 
 // The typed operations of one Cell<F, S>. The harness (raw_task.cc) drives

@@ -97,6 +97,7 @@ bool OwnedTasks::is_closed() {
 
 std::vector<TaskDump> OwnedTasks::dump() {
   std::vector<TaskDump> out;
+  const std::uint32_t now_ms = core::coarse_now_ms();
   for (std::size_t i = 0; i < num_shards_; ++i) {
     Shard& shard = shards_[i];
     core::MutexLock lock(&shard.mu);
@@ -116,6 +117,10 @@ std::vector<TaskDump> OwnedTasks::dump() {
       d.references = s.ref_count();
       d.spawn_file = h->spawn_site.file;
       d.spawn_line = h->spawn_site.line;
+      const Trailer* trailer = trailer_of(h);
+      // The name is immutable once the task is on the list.
+      if (trailer->name != nullptr) d.name = trailer->name.get();
+      task::fill_poll_stats(trailer->stats, now_ms, d);
       out.push_back(d);
     }
   }

@@ -50,6 +50,9 @@ void cancel_and_complete(Header* header) {
 
 void schedule(Header* header) { header->vtable->schedule(header); }
 
+// Counted before the transition: after it the waker's reference may be gone.
+void note_wake(Header* header) { trailer_of(header)->stats.note_wake(); }
+
 RawWaker WakerClone(const void* data) {
   core::chaos_point(core::ChaosPoint::kWakerClone);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
@@ -60,6 +63,7 @@ RawWaker WakerClone(const void* data) {
 void WakerWake(const void* data) {
   core::chaos_point(core::ChaosPoint::kWakerWake);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
+  note_wake(header);
   switch (header->state.transition_to_notified_by_val()) {
     case TransitionToNotified::kSubmit:
       schedule(header);  // the waker's reference goes with it
@@ -82,6 +86,7 @@ void WakerWake(const void* data) {
 void WakerWakeByRef(const void* data) {
   core::chaos_point(core::ChaosPoint::kWakerWake);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
+  note_wake(header);
   switch (header->state.transition_to_notified_by_ref()) {
     case TransitionToNotified::kSubmit:
       schedule(header);  // with the reference the transition added
@@ -155,6 +160,11 @@ void Notified::run() && {
     // change unless the future clones it.
     Waker borrowed = Waker::from_raw(RawWaker{header, &kTaskWakerVTable});
     Context cx(borrowed);
+    // Diagnostics: count the poll, and let the innermost Pending future
+    // record itself as the leaf (core/poll_stats.h).
+    core::PollStats& stats = trailer_of(header)->stats;
+    stats.note_poll();
+    core::LeafProbeScope leaf_probe(stats);
     finished = header->vtable->poll(header, cx);
     std::move(borrowed).into_raw();
   }

@@ -1,26 +1,59 @@
-// magpie::TaskDump — a snapshot of one live spawned task, for finding lost
-// wakeups: a task that never finishes and sits idle (not RUNNING, not
-// NOTIFIED) is one whose waker nobody is going to wake.
+// magpie::TaskDump — a snapshot of one live spawned task (or of a future a
+// thread is driving in block_on), for finding lost wakeups: a task that
+// never finishes and sits idle (not RUNNING, not NOTIFIED) is one whose
+// waker nobody is going to wake; the dump says what it is parked on and
+// how long ago it last ran and was woken.
 //
 //   for (const magpie::TaskDump& t : rt.handle().dump_tasks()) {
 //     if (t.is_idle()) std::cerr << t.to_string() << "\n";
 //   }
 //
-// A plain value: copied out of the task's state word under the owning
-// scheduler's OwnedTasks lock; by the time you read it the task may have
-// moved on. Any thread.
+// The line format (to_string), one line per task, fields in this order,
+// each present only when it applies:
+//
+//   task <id>: <state flags>, refs=<n>, name="<name>",
+//       spawned at <file>:<line>, parked on <leaf type>,
+//       last poll <age> ago, last wake <age> ago, polls=<n> wakes=<n>
+//
+// e.g. (on one line)
+//   task 17: idle, join-handle, refs=3, name="conn", spawned at
+//   server.cc:42, parked on magpie::sync::Notified, last poll 4.2s ago,
+//   last wake 4.2s ago, polls=3 wakes=2
+//
+//  - <id>: JoinHandle::id(); "b<n>" for a block_on root, whose state is
+//    "block_on root, polling" or "block_on root, parked".
+//  - <state flags>: idle | running | notified | complete, then cancelled,
+//    join-handle, join-waker as they hold.
+//  - parked on: the innermost future that answered Pending at the last
+//    poll (a co_awaited non-Task future, or the spawned future itself),
+//    demangled here, at dump time. "not yet polled" instead of the ages
+//    before the first poll; "never" for a task never woken.
+//  - <age>: "850ms", "12.3s", "5m07s", "2h05m"; from a coarse clock
+//    (1-4 ms resolution, core/poll_stats.h).
+//  - polls / wakes: 32-bit counters (they wrap after 4 billion).
+//
+// A plain value: copied out of the task's state word and diagnostics
+// (relaxed atomics) under the owning scheduler's OwnedTasks lock (or the
+// block_on registry's); by the time you read it the task may have moved
+// on. Any thread.
 
 #ifndef MAGPIE_RUNTIME_TASK_TASK_DUMP_H_
 #define MAGPIE_RUNTIME_TASK_TASK_DUMP_H_
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
+
+#include "runtime/core/poll_stats.h"
 
 namespace magpie {
 
 struct TaskDump {
-  std::uint64_t id = 0;              // JoinHandle::id()
+  std::uint64_t id = 0;              // JoinHandle::id(); b<id> for a root
+  bool block_on_root = false;        // a future driven by block_on
   bool running = false;              // a worker is polling it now
   bool notified = false;             // woken, queued, not yet polled
   bool complete = false;             // finished (only until it leaves the list)
@@ -30,17 +63,37 @@ struct TaskDump {
   std::uint64_t references = 0;      // list + queue + JoinHandle + wakers
   const char* spawn_file = nullptr;  // where spawn() was called (static
   std::uint32_t spawn_line = 0;      // storage; null if unknown)
+  std::string name;                  // SpawnOptions::name; empty if none
+  std::uint32_t polls = 0;           // polls begun
+  std::uint32_t wakes = 0;           // wake / wake_by_ref calls on its wakers
+  // Time since the last poll began / the last wake; nullopt if never.
+  std::optional<std::chrono::milliseconds> since_last_poll;
+  std::optional<std::chrono::milliseconds> since_last_wake;
+  // The innermost future that answered Pending at the last poll; null
+  // before the first Pending.
+  const std::type_info* leaf = nullptr;
 
   // Waiting for a wake: neither running, nor queued, nor finished.
   bool is_idle() const { return !running && !notified && !complete; }
 
-  // "task 17: idle, join-waker, refs=3, spawned at server.cc:42".
+  // The leaf's type, demangled ("" if none).
+  std::string leaf_name() const;
+
+  // One line, in the format described above.
   std::string to_string() const;
 };
 
 // One line per task, idle ones first; "(no live tasks)" when empty.
 std::string describe_tasks(const std::vector<TaskDump>& tasks);
 
+namespace task {
+
+// Copies the diagnostics of `stats` into `out` (ages relative to now_ms,
+// a core::coarse_now_ms() reading).
+void fill_poll_stats(const core::PollStats& stats, std::uint32_t now_ms,
+                     TaskDump& out);
+
+}  // namespace task
 }  // namespace magpie
 
 #endif  // MAGPIE_RUNTIME_TASK_TASK_DUMP_H_
