@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "runtime/alloc/recycling_allocator.h"
+
 namespace magpie::coro_internal {
 namespace {
 
@@ -19,15 +21,10 @@ constexpr std::uint32_t kMaxInlineTransfers = 64;
 
 }  // namespace
 
-void* allocate_frame(std::size_t size) { return ::operator new(size); }
+void* allocate_frame(std::size_t size) { return alloc::allocate(size); }
 
 void free_frame(void* frame, std::size_t size) noexcept {
-#if defined(__cpp_sized_deallocation)
-  ::operator delete(frame, size);
-#else
-  static_cast<void>(size);  // Clang without -fsized-deallocation.
-  ::operator delete(frame);
-#endif
+  alloc::deallocate(frame, size);
 }
 
 std::coroutine_handle<> ChainRoot::transfer_to(

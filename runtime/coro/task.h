@@ -101,9 +101,9 @@
 // wanted, belongs there.
 //
 // Frame allocation: every frame is allocated by coro_internal::allocate_frame
-// and freed by coro_internal::free_frame (task.cc), the one place where a
-// per-worker recycling allocator will be slotted in (DESIGN.md §2). Frames are
-// aligned to __STDCPP_DEFAULT_NEW_ALIGNMENT__.
+// and freed by coro_internal::free_frame (task.cc), which use the per-thread
+// recycling allocator (runtime/alloc, DESIGN.md §2). Frames are aligned to
+// __STDCPP_DEFAULT_NEW_ALIGNMENT__.
 
 #ifndef MAGPIE_RUNTIME_CORO_TASK_H_
 #define MAGPIE_RUNTIME_CORO_TASK_H_

@@ -41,6 +41,7 @@
 #include <utility>
 #include <variant>
 
+#include "runtime/alloc/recycling_allocator.h"
 #include "runtime/core/future.h"
 #include "runtime/task/errors.h"
 #include "runtime/task/header.h"
@@ -67,8 +68,16 @@ class Cell {
 
   // Allocates a task holding `future`, NOTIFIED and JOIN_INTEREST set.
   static Header* allocate(F future, S scheduler, SpawnSite site = {}) {
-    auto* cell = new Cell(std::move(future), std::move(scheduler), site);
-    return &cell->header_;
+    // The per-thread recycling allocator (runtime/alloc, DESIGN.md §2).
+    void* memory = alloc::allocate_for<Cell>();
+    try {
+      auto* cell =
+          new (memory) Cell(std::move(future), std::move(scheduler), site);
+      return &cell->header_;
+    } catch (...) {
+      alloc::deallocate_for<Cell>(memory);
+      throw;
+    }
   }
 
  private:
@@ -181,7 +190,11 @@ class Cell {
   static bool release(Header* header) {
     return from(header)->scheduler_.release(header);
   }
-  static void dealloc(Header* header) { delete from(header); }
+  static void dealloc(Header* header) {
+    Cell* cell = from(header);
+    cell->~Cell();
+    alloc::deallocate_for<Cell>(cell);
+  }
   static Trailer* trailer(Header* header) { return &from(header)->trailer_; }
 
   static constexpr TaskVTable kVTable = {

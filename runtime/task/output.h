@@ -33,8 +33,10 @@ struct TaskOutput {
 
 template <>
 struct TaskOutput<void> {
-  bool value = false;
+  // The pointer first, so the two flags share one word: 16 bytes, not 24,
+  // which shrinks the stage (and the cell) of every Task<void>.
   std::exception_ptr error;
+  bool value = false;
   bool cancelled = false;
 
   bool has_result() const { return value || error != nullptr; }
