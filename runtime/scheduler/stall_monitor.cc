@@ -22,14 +22,14 @@ std::int64_t millis(std::chrono::nanoseconds d) {
 }  // namespace
 
 void PollSlot::begin(std::uint64_t id, task::SpawnSite site) {
-  // ORDERING: stall rule 2. The release fence orders the previous end()
-  // (start 0) before the field stores below: a monitor that reads one of
-  // them and then, after its acquire fence, start again sees 0 or a newer
-  // start, never the old one, so it drops the mixed read.
-  std::atomic_thread_fence(std::memory_order_release);
-  task_id.store(id, std::memory_order_relaxed);
-  file.store(site.file, std::memory_order_relaxed);
-  line.store(site.line, std::memory_order_relaxed);
+  // ORDERING: stall rule 2. Each release store orders the previous end()
+  // (start 0) before it: a monitor that acquires one of these values and
+  // then loads start again sees 0 or a newer start, never the old one, so
+  // it drops the mixed read. (Release stores rather than a fence: TSan does
+  // not model fences.)
+  task_id.store(id, std::memory_order_release);
+  file.store(site.file, std::memory_order_release);
+  line.store(site.line, std::memory_order_release);
   // ORDERING: release pairs with the monitor's acquire load of start: the
   // fields above are this poll's when it sees this start (stall rule 1).
   // max(1, ...): 0 means "not polling".
@@ -94,12 +94,11 @@ void StallMonitor::check(std::int64_t now) {
     if (running_for < threshold_) continue;
     StuckPoll stuck;
     stuck.worker = i;
-    stuck.task_id = slot.task_id.load(std::memory_order_relaxed);
-    stuck.spawn_site.file = slot.file.load(std::memory_order_relaxed);
-    stuck.spawn_site.line = slot.line.load(std::memory_order_relaxed);
-    // ORDERING: acquire fence pairs with the release fence in begin() (stall
-    // rule 2): if a field came from a later poll, start reads as changed.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // ORDERING: acquire pairs with the release stores in begin() (stall rule
+    // 2): if a field came from a later poll, start reads as changed below.
+    stuck.task_id = slot.task_id.load(std::memory_order_acquire);
+    stuck.spawn_site.file = slot.file.load(std::memory_order_acquire);
+    stuck.spawn_site.line = slot.line.load(std::memory_order_acquire);
     if (slot.start_ns.load(std::memory_order_relaxed) != start) continue;
     reported_[i] = start;
     stuck.running_for = running_for;

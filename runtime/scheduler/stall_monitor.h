@@ -26,9 +26,11 @@
 //     stores in a PollSlot beside the worker's other remote state, and only
 //     when the monitor is on (one predictable branch when off).
 //  2. The monitor never dereferences a task: it reads the published copy,
-//     seqlock style (start, then the fields, an acquire fence, start
+//     seqlock style (start, then the fields with acquire loads, then start
 //     again), and trusts the fields only if start did not change, so a
-//     report never mixes two polls.
+//     report never mixes two polls. The worker stores the fields with
+//     release, so a field from a later poll brings that poll's reset of
+//     start along.
 //  3. The monitor checks every threshold / 4 (at least every
 //     kMinCheckPeriod), so a stuck poll is reported at most about
 //     1.25 x threshold after it began.
@@ -37,9 +39,9 @@
 // of them and runs the callback (which must be thread-safe, and should not
 // block: the next check waits for it).
 //
-// Memory ordering: see stall rules 1-2 (a release store of start pairs with
-// the monitor's acquire load; a release fence before the field stores pairs
-// with the monitor's acquire fence before its second load of start).
+// Memory ordering: see stall rules 1-2 (the release store of start pairs
+// with the monitor's first acquire load; the release stores of the fields
+// with its acquire loads of them, before its second load of start).
 
 #ifndef MAGPIE_RUNTIME_SCHEDULER_STALL_MONITOR_H_
 #define MAGPIE_RUNTIME_SCHEDULER_STALL_MONITOR_H_
@@ -83,7 +85,7 @@ struct alignas(core::kCacheLineSize) PollSlot {
   // Worker: the poll returned.
   void end() {
     // ORDERING: relaxed; the monitor only needs to see it eventually, and
-    // begin()'s release fence orders it before the next poll's fields.
+    // begin()'s release stores order it before the next poll's fields.
     start_ns.store(0, std::memory_order_relaxed);
   }
 
