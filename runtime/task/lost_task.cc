@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/task/task_dump.h"
 #include "runtime/task/unhandled_exception.h"
 
 namespace magpie::task {
@@ -28,12 +29,26 @@ bool abort_on_lost_task() {
 
 std::string describe_lost_task(const Header& header) {
   const SpawnSite& site = header.spawn_site;
-  return absl::StrCat("task ", header.id, " spawned at ",
-                      site.file != nullptr ? site.file : "(unknown)", ":",
-                      site.line,
-                      " is lost: idle with no live Waker; nothing can wake "
-                      "it (its last Pending poll kept no clone of "
-                      "cx.waker(), or the last one was dropped unwoken)");
+  const Trailer* trailer = header.vtable->trailer(const_cast<Header*>(&header));
+  std::string out = absl::StrCat("task ", header.id);
+  // The name is immutable once the task is bound (spawn_options.h).
+  if (trailer->name != nullptr) {
+    absl::StrAppend(&out, " \"", trailer->name.get(), "\"");
+  }
+  absl::StrAppend(&out, " spawned at ",
+                  site.file != nullptr ? site.file : "(unknown)", ":",
+                  site.line,
+                  " is lost: idle with no live Waker; nothing can wake it "
+                  "(its last Pending poll kept no clone of cx.waker(), or the "
+                  "last one was dropped unwoken)");
+  // ORDERING: relaxed; written by the task's last poll, which the verdict's
+  // transition (acq_rel on the state word) ordered before this read.
+  const std::type_info* leaf =
+      trailer->stats.leaf.load(std::memory_order_relaxed);
+  if (leaf != nullptr) {
+    absl::StrAppend(&out, "; parked on ", demangled_type_name(leaf));
+  }
+  return out;
 }
 
 void default_lost_task_report(const LostTask& lost) noexcept {

@@ -115,6 +115,8 @@ std::vector<TaskDump> OwnedTasks::dump() {
       d.join_interested = s.is_join_interested();
       d.join_waker = s.is_join_waker_set();
       d.references = s.ref_count();
+      d.wakers = s.waker_count();
+      d.lost = s.is_lost();
       d.spawn_file = h->spawn_site.file;
       d.spawn_line = h->spawn_site.line;
       const Trailer* trailer = trailer_of(h);

@@ -47,14 +47,16 @@ std::optional<std::chrono::milliseconds> age_of(std::uint32_t then_ms,
 
 }  // namespace
 
-std::string TaskDump::leaf_name() const {
-  if (leaf == nullptr) return "";
+std::string demangled_type_name(const std::type_info* type) {
+  if (type == nullptr) return "";
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> demangled(
-      abi::__cxa_demangle(leaf->name(), nullptr, nullptr, &status), &std::free);
-  if (status != 0 || demangled == nullptr) return leaf->name();
+      abi::__cxa_demangle(type->name(), nullptr, nullptr, &status), &std::free);
+  if (status != 0 || demangled == nullptr) return type->name();
   return demangled.get();
 }
+
+std::string TaskDump::leaf_name() const { return demangled_type_name(leaf); }
 
 std::string TaskDump::to_string() const {
   std::string out = block_on_root ? absl::StrCat("task b", id, ":")
@@ -83,8 +85,10 @@ std::string TaskDump::to_string() const {
   if (spawn_file != nullptr) {
     absl::StrAppend(&out, ", spawned at ", spawn_file, ":", spawn_line);
   }
-  // wakers=<n> (lostverdict's Snapshot::waker_count()) and the lost
-  // verdict belong here, between the spawn site and the leaf.
+  if (!block_on_root) {
+    absl::StrAppend(&out, ", wakers=", wakers);
+    if (lost) absl::StrAppend(&out, ", LOST (idle with no live Waker)");
+  }
   if (leaf != nullptr && !complete) {
     absl::StrAppend(&out, ", parked on ", leaf_name());
   }

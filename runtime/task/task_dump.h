@@ -12,18 +12,22 @@
 // each present only when it applies:
 //
 //   task <id>: <state flags>, refs=<n>, name="<name>",
-//       spawned at <file>:<line>, parked on <leaf type>,
+//       spawned at <file>:<line>, wakers=<n>[, LOST (...)],
+//       parked on <leaf type>,
 //       last poll <age> ago, last wake <age> ago, polls=<n> wakes=<n>
 //
 // e.g. (on one line)
 //   task 17: idle, join-handle, refs=3, name="conn", spawned at
-//   server.cc:42, parked on magpie::sync::Notified, last poll 4.2s ago,
+//   server.cc:42, wakers=1, parked on magpie::sync::Notified, last poll 4.2s ago,
 //   last wake 4.2s ago, polls=3 wakes=2
 //
 //  - <id>: JoinHandle::id(); "b<n>" for a block_on root, whose state is
 //    "block_on root, polling" or "block_on root, parked".
 //  - <state flags>: idle | running | notified | complete, then cancelled,
 //    join-handle, join-waker as they hold.
+//  - wakers: the live Wakers for the task (state word, state.h rule 5).
+//    LOST: idle, not notified and no live Waker — nothing can wake it
+//    (DESIGN.md §7; lost_task.h reports it the moment it becomes true).
 //  - parked on: the innermost future that answered Pending at the last
 //    poll (a co_awaited non-Task future, or the spawned future itself),
 //    demangled here, at dump time. "not yet polled" instead of the ages
@@ -61,6 +65,10 @@ struct TaskDump {
   bool join_interested = false;      // a JoinHandle exists
   bool join_waker = false;           // the JoinHandle registered a waker
   std::uint64_t references = 0;      // list + queue + JoinHandle + wakers
+  std::uint64_t wakers = 0;          // live Wakers (state word, state.h)
+  // The verdict of DESIGN.md §7: idle, not notified, no live Waker. Such a
+  // task can never run again (lost_task.h reports it the moment it holds).
+  bool lost = false;
   const char* spawn_file = nullptr;  // where spawn() was called (static
   std::uint32_t spawn_line = 0;      // storage; null if unknown)
   std::string name;                  // SpawnOptions::name; empty if none

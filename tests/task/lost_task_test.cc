@@ -99,7 +99,24 @@ TEST(LostTaskTest, PendingWithoutStoringTheWakerIsLost) {
                 .build();
   const int line = __LINE__ + 1;
   JoinHandle<void> h = rt.spawn(PendingWithoutWaker{});
-  ExpectNamesTask(reports.wait_for(h.id()), h.id(), line);
+  const task::LostTask lost = reports.wait_for(h.id());
+  ExpectNamesTask(lost, h.id(), line);
+  // The report and the dump both name the leaf it is parked on.
+  EXPECT_TRUE(absl::StrContains(lost.description, "parked on "))
+      << lost.description;
+  EXPECT_TRUE(absl::StrContains(lost.description, "PendingWithoutWaker"))
+      << lost.description;
+  bool found = false;
+  for (const TaskDump& t : rt.handle().dump_tasks()) {
+    if (t.id != h.id()) continue;
+    found = true;
+    const std::string text = t.to_string();
+    EXPECT_EQ(t.wakers, 0u) << text;
+    EXPECT_TRUE(t.lost) << text;
+    EXPECT_TRUE(absl::StrContains(text, "wakers=0, LOST")) << text;
+    EXPECT_TRUE(absl::StrContains(text, "PendingWithoutWaker")) << text;
+  }
+  EXPECT_TRUE(found);
   h.abort();  // a lost task can still be aborted
   EXPECT_THROW(rt.block_on(std::move(h)), TaskCancelled);
   EXPECT_EQ(reports.count(), 1u);
