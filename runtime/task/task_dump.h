@@ -94,6 +94,10 @@ struct TaskDump {
 // One line per task, idle ones first; "(no live tasks)" when empty.
 std::string describe_tasks(const std::vector<TaskDump>& tasks);
 
+// `type`'s name demangled with the C++ ABI (its mangled name if that
+// fails; "" for null). Allocates: for reports and dumps, not hot paths.
+std::string demangled_type_name(const std::type_info* type);
+
 namespace task {
 
 // Copies the diagnostics of `stats` into `out` (ages relative to now_ms,
