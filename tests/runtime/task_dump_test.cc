@@ -297,6 +297,7 @@ TEST(TaskDumpTest, LineFormat) {
   t.id = 17;
   t.join_interested = true;
   t.references = 3;
+  t.wakers = 1;
   t.name = "conn";
   t.spawn_file = "server.cc";
   t.spawn_line = 42;
@@ -307,9 +308,15 @@ TEST(TaskDumpTest, LineFormat) {
   t.leaf = &typeid(GateFuture);
   EXPECT_EQ(t.to_string(),
             "task 17: idle, join-handle, refs=3, name=\"conn\", spawned at "
-            "server.cc:42, parked on magpie::(anonymous "
+            "server.cc:42, wakers=1, parked on magpie::(anonymous "
             "namespace)::GateFuture, last poll 12.3s ago, last wake 850ms "
             "ago, polls=3 wakes=2");
+  t.wakers = 0;
+  t.lost = true;
+  EXPECT_TRUE(contains(t.to_string(),
+                       "server.cc:42, wakers=0, LOST (idle with no live "
+                       "Waker), parked on"))
+      << t.to_string();
   t.since_last_poll = milliseconds(307'000);
   t.since_last_wake = milliseconds(7'500'000);
   EXPECT_TRUE(
@@ -319,7 +326,8 @@ TEST(TaskDumpTest, LineFormat) {
   fresh.id = 3;
   fresh.notified = true;
   EXPECT_EQ(fresh.to_string(),
-            "task 3: notified, refs=0, not yet polled, last wake never, "
+            "task 3: notified, refs=0, wakers=0, not yet polled, last wake "
+            "never, "
             "polls=0 wakes=0");
   TaskDump root;
   root.id = 2;
