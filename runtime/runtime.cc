@@ -3,8 +3,10 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 
 namespace magpie {
 namespace {
@@ -78,6 +80,15 @@ Runtime::Builder::Builder() {
   scheduler_.worker_threads = cores == 0 ? 1 : cores;
   if (const char* seed = std::getenv("MAGPIE_CHAOS_SEED")) {
     scheduler_.chaos_seed = std::strtoull(seed, nullptr, 10);
+    // Said once per process, so a log of a run under the variable names the
+    // seed; a Builder::chaos caller (the stress harness) reports its own.
+    static std::once_flag said;
+    std::call_once(said, [seed = scheduler_.chaos_seed] {
+      std::fprintf(stderr,
+                   "magpie: MAGPIE_CHAOS_SEED=%llu: chaos scheduling on for "
+                   "runtimes built without Builder::chaos\n",
+                   static_cast<unsigned long long>(seed));
+    });
   }
 }
 

@@ -99,13 +99,6 @@ Shared::Shared(SchedulerConfig config)
       remotes_[i]->chaos = std::make_unique<Chaos>(config.chaos_seed, i,
                                                    config.chaos_log_capacity);
     }
-    // Any failure log of a chaos run names the seed to replay.
-    std::fprintf(stderr,
-                 "magpie: chaos scheduling on, seed %llu (replay: "
-                 "Builder::chaos(%llu) or MAGPIE_CHAOS_SEED=%llu)\n",
-                 static_cast<unsigned long long>(config.chaos_seed),
-                 static_cast<unsigned long long>(config.chaos_seed),
-                 static_cast<unsigned long long>(config.chaos_seed));
   }
   if (config.stuck_poll_threshold.count() > 0) {
     std::vector<const PollSlot*> slots;
