@@ -64,6 +64,13 @@ void WakerWake(const void* data) {
   core::chaos_point(core::ChaosPoint::kWakerWake);
   auto* header = static_cast<Header*>(const_cast<void*>(data));
   note_wake(header);
+  // A stale wake is counted while this Waker's reference still keeps the
+  // cell alive: once the by-value transition has dropped it, another holder
+  // may free the cell at any moment (kStale), so nothing may touch it then.
+  // COMPLETE is sticky, so a wake that sees it now is stale; one that races
+  // the completion is counted only if it ends up holding the last reference.
+  const bool seen_complete = header->state.load().is_complete();
+  if (seen_complete) header->vtable->count_stale_wake(header);
   switch (header->state.transition_to_notified_by_val()) {
     case TransitionToNotified::kSubmit:
       schedule(header);  // the waker's reference goes with it
@@ -72,10 +79,10 @@ void WakerWake(const void* data) {
       dealloc(header);
       break;
     case TransitionToNotified::kStale:
-      header->vtable->count_stale_wake(header);
-      break;
+      break;  // counted above if seen; the cell is no longer ours to touch
     case TransitionToNotified::kStaleDealloc:
-      header->vtable->count_stale_wake(header);
+      // The last reference: the cell is ours alone until freed.
+      if (!seen_complete) header->vtable->count_stale_wake(header);
       dealloc(header);
       break;
     case TransitionToNotified::kDoNothing:
