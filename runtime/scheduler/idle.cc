@@ -30,6 +30,16 @@ std::optional<std::size_t> Idle::worker_to_notify() {
   return worker;
 }
 
+std::optional<std::size_t> Idle::worker_to_notify_local() {
+  // ORDERING: relaxed; a hint (idle rule 2a). The word stays shared in every
+  // worker's cache until a worker parks, unparks or searches.
+  const std::uint64_t word = counters_.load(std::memory_order_relaxed);
+  if (searching(word) != 0 || unparked(word) >= num_workers_) {
+    return std::nullopt;
+  }
+  return worker_to_notify();
+}
+
 bool Idle::transition_worker_to_parked(std::size_t worker, bool is_searching) {
   core::MutexLock lock(&mu_);
   const std::uint64_t dec = kUnparkOne + (is_searching ? kSearchOne : 0);

@@ -165,6 +165,12 @@ void Shared::notify_parked() {
   }
 }
 
+void Shared::notify_parked_local() {
+  if (std::optional<std::size_t> worker = idle_.worker_to_notify_local()) {
+    remotes_[*worker]->parker->unpark();
+  }
+}
+
 bool Shared::has_work_anywhere() const {
   if (inject_.len() > 0) return true;
   for (const auto& remote : remotes_) {
@@ -359,7 +365,7 @@ void Worker::schedule_local(task::Notified task, bool use_lifo) {
   } else {
     push_local(std::move(task));
   }
-  if (should_notify_others()) shared_->notify_parked();
+  if (should_notify_others()) shared_->notify_parked_local();
 }
 
 bool Worker::spin_for_work() {

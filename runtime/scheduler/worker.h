@@ -112,6 +112,8 @@ class Shared {
 
   // Wakes one sleeping worker if no worker is searching (idle rule 2).
   void notify_parked();
+  // The same for work the calling worker queued locally (idle rule 2a).
+  void notify_parked_local();
 
   // Starts shutdown: workers stop taking tasks, drop every task's future
   // (OwnedTasks) and their queues, and return from run_worker. The caller
