@@ -206,8 +206,8 @@ def cpu_seconds(pid):
 
 
 def run_echo(peer, workers, samples, args):
-    """One server process, samples load runs: median (req/s, server CPU s),
-    or None on failure."""
+    """One server process, samples load runs: medians (req/s, server CPU s,
+    round-trip p99 us), or None on failure."""
     server = subprocess.Popen(peer_command(peer) + ["echo", str(workers)],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -234,10 +234,17 @@ def run_echo(peer, workers, samples, args):
             used = cpu_seconds(server.pid) - before
             if out.returncode != 0:
                 return None
+            rps = p99 = None
             for line in out.stdout.splitlines():
                 if line.startswith("requests:"):
-                    return float(line.split("requests/s:")[1]), used
-            return None
+                    rps = float(line.split("requests/s:")[1])
+                elif line.startswith("rtt us:"):
+                    # "rtt us: p50 A  p99 B  p99.9 C  max D"
+                    words = line.split()
+                    p99 = float(words[words.index("p99") + 1])
+            if rps is None or p99 is None:
+                return None
+            return rps, used, p99
 
         load(max(1, args.echo_messages // 10))  # Warm-up.
         results = [load(args.echo_messages) for _ in range(samples)]
@@ -245,7 +252,8 @@ def run_echo(peer, workers, samples, args):
             log(f"  {peer} echo: a load run failed")
             return None
         return (statistics.median(r[0] for r in results),
-                statistics.median(r[1] for r in results))
+                statistics.median(r[1] for r in results),
+                statistics.median(r[2] for r in results))
     except (subprocess.TimeoutExpired, OSError, ValueError) as e:
         log(f"  {peer} echo: {e}")
         return None
@@ -271,6 +279,9 @@ def measure(args, peers, workloads):
             metrics.append((f"echo_{w}w_cpu", "s",
                             f"echo, {w} worker(s): server CPU for {n:,} "
                             f"requests", False))
+            metrics.append((f"echo_{w}w_p99", "us",
+                            f"echo, {w} worker(s): round-trip p99 (the load "
+                            f"generator's)", False))
     for m in metrics:
         for p in peers:
             rows[(m[0], p)] = []
@@ -291,8 +302,10 @@ def measure(args, peers, workloads):
                     r = run_echo(peer, w, args.samples, args)
                     rows[(f"echo_{w}w_rps", peer)].append(r and r[0])
                     rows[(f"echo_{w}w_cpu", peer)].append(r and r[1])
+                    rows[(f"echo_{w}w_p99", peer)].append(r and r[2])
                     shown = ("failed" if r is None else
-                             f"{r[0]:.0f} req/s, server CPU {r[1]:.2f} s")
+                             f"{r[0]:.0f} req/s, server CPU {r[1]:.2f} s, "
+                             f"p99 {r[2]:.0f} us")
                     log(f"[rep {rep + 1}/{args.reps}] echo {w}w{'':<12} "
                         f"{peer:<6} {shown}")
     return metrics, rows
