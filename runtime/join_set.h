@@ -12,9 +12,11 @@
 //   }
 //
 // - spawn(future) / spawn_on(future, handle) spawn a task and keep its
-//   JoinHandle; they return an AbortHandle for that one task. spawn_on
-//   takes anything with a spawn(future) that returns JoinHandle<T> (a
-//   Handle, a Runtime, a LocalExecutor); insert() adopts a JoinHandle.
+//   JoinHandle; they return an AbortHandle for that one task. Both take
+//   SpawnOptions first (or spawn_named(name, future)), and record the
+//   caller's line as the task's spawn site. spawn_on takes anything with a
+//   spawn(future) that returns JoinHandle<T> (a Handle, a Runtime, a
+//   LocalExecutor); insert() adopts a JoinHandle.
 // - join_next() is a future of std::optional<JoinResult<T>>: the result of
 //   a task that finished (JoinResult, join_result.h: its value, or its
 //   exception or cancellation as a value — call get() to have it rethrown
@@ -54,6 +56,7 @@
 #include <deque>
 #include <limits>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -146,20 +149,55 @@ class JoinSet {
   ~JoinSet() { close(); }
 
   // Spawns `future` on the current runtime (Handle::current(); throws
-  // NoCurrentRuntime outside one) and adds it to the set.
+  // NoCurrentRuntime outside one) and adds it to the set. `where` is the
+  // caller's line, recorded as the task's spawn site (task dump, lost-task
+  // and unhandled-exception reports); leave it defaulted.
   template <class F>
-  requires Future<std::decay_t<F>> AbortHandle spawn(F&& future) {
-    return spawn_on(std::forward<F>(future), Handle::current());
+  requires Future<std::decay_t<F>> AbortHandle
+  spawn(F&& future, SpawnSite where = SpawnSite::current()) {
+    return spawn_on(SpawnOptions{}, std::forward<F>(future),
+                    Handle::current(), where);
+  }
+  // The same, with SpawnOptions (a name for diagnostics).
+  template <class F>
+  requires Future<std::decay_t<F>> AbortHandle
+  spawn(const SpawnOptions& options, F&& future,
+        SpawnSite where = SpawnSite::current()) {
+    return spawn_on(options, std::forward<F>(future), Handle::current(),
+                    where);
+  }
+  // spawn(SpawnOptions{.name = name}, future).
+  template <class F>
+  requires Future<std::decay_t<F>> AbortHandle
+  spawn_named(std::string_view name, F&& future,
+              SpawnSite where = SpawnSite::current()) {
+    return spawn_on(SpawnOptions{.name = name}, std::forward<F>(future),
+                    Handle::current(), where);
   }
 
-  // Spawns `future` with `spawner.spawn(future)` (a Handle, a Runtime, a
-  // LocalExecutor) and adds it to the set.
+  // Spawns `future` with `spawner` (a Handle, a Runtime, a LocalExecutor:
+  // anything with spawn(options, future, where), or failing that
+  // spawn(future)) and adds it to the set.
   template <class F, class Spawner>
-  requires Future<std::decay_t<F>> AbortHandle spawn_on(F&& future,
-                                                        Spawner&& spawner) {
+  requires Future<std::decay_t<F>> AbortHandle
+  spawn_on(F&& future, Spawner&& spawner,
+           SpawnSite where = SpawnSite::current()) {
+    return spawn_on(SpawnOptions{}, std::forward<F>(future),
+                    std::forward<Spawner>(spawner), where);
+  }
+  template <class F, class Spawner>
+  requires Future<std::decay_t<F>> AbortHandle
+  spawn_on(const SpawnOptions& options, F&& future, Spawner&& spawner,
+           SpawnSite where = SpawnSite::current()) {
     static_assert(std::is_same_v<FutureOutput<std::decay_t<F>>, T>,
                   "JoinSet<T>: the future's output must be T");
-    return insert(spawner.spawn(std::forward<F>(future)));
+    if constexpr (requires {
+                    spawner.spawn(options, std::forward<F>(future), where);
+                  }) {
+      return insert(spawner.spawn(options, std::forward<F>(future), where));
+    } else {
+      return insert(spawner.spawn(std::forward<F>(future)));
+    }
   }
 
   // Adds an already spawned task.
