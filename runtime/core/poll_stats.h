@@ -5,8 +5,17 @@
 //
 // Cost (DESIGN.md §7: cheap enough for production builds): 24 bytes; per
 // poll one coarse clock read and two relaxed stores; per wake one relaxed
-// fetch_add and one clock read; per Pending leaf a thread-local load and
-// two stores (record_leaf).
+// fetch_add, a relaxed store and, unless the wake is issued during a poll
+// on the waking thread, one clock read; per Pending leaf a thread-local
+// load and two stores (record_leaf).
+//
+// Wakes during a poll: while a poll is in progress on a thread (between
+// PollScope's constructor and destructor), a wake issued on that thread (the
+// task waking itself, yield_now, a channel send waking a peer) is stamped
+// with that poll's start time, read from a thread-local, instead of reading
+// the clock again: yield_many's second clock read per yield, ~8% of its
+// instructions. The stamp is early by at most the poll's duration (polls are
+// meant to be short; one that is not is what the stall monitor reports).
 //
 // Clock: CLOCK_MONOTONIC_COARSE through the vDSO (no syscall, ~20
 // instructions, no fence), in milliseconds truncated to 32 bits. Its
@@ -60,16 +69,29 @@ struct PollStats {
     last_poll_ms.store(coarse_now_ms(), std::memory_order_relaxed);
   }
   // Any waking thread.
-  void note_wake() noexcept {
-    // ORDERING: relaxed; diagnostics only.
-    wakes.fetch_add(1, std::memory_order_relaxed);
-    last_wake_ms.store(coarse_now_ms(), std::memory_order_relaxed);
-  }
+  inline void note_wake() noexcept;
 };
 
 // The leaf slot of the poll in progress on this thread, until something
 // records into it; null outside polls and after the first record.
 extern constinit thread_local Atomic<const std::type_info*>* current_leaf_slot;
+
+// The start time (coarse_now_ms()) of the poll in progress on this thread;
+// 0 outside polls. See "Wakes during a poll" above.
+extern constinit thread_local std::uint32_t current_poll_ms;
+
+// A timestamp for an event on this thread: the poll in progress's, or a
+// fresh clock reading outside polls.
+inline std::uint32_t event_now_ms() noexcept {
+  const std::uint32_t in_poll = current_poll_ms;
+  return in_poll != 0 ? in_poll : coarse_now_ms();
+}
+
+void PollStats::note_wake() noexcept {
+  // ORDERING: relaxed; diagnostics only.
+  wakes.fetch_add(1, std::memory_order_relaxed);
+  last_wake_ms.store(event_now_ms(), std::memory_order_relaxed);
+}
 
 // Records F as the leaf the current poll parks on, unless a deeper future
 // already did (see "The leaf probe" above). Call only on Pending.
@@ -82,20 +104,29 @@ inline void record_leaf() noexcept {
   }
 }
 
-// Points the leaf probe at `stats` for one poll; restores the enclosing
-// poll's probe after (polls nest: a task run by LocalExecutor::block_on).
+// One poll of `stats`' target: points the leaf probe at `stats` and makes
+// the poll's start time (the last_poll_ms note_poll() just stored) the
+// timestamp of wakes issued on this thread during the poll; restores the
+// enclosing poll's probe and time after (polls nest: a task run by
+// LocalExecutor::block_on). Construct it right after stats.note_poll().
 class LeafProbeScope {
  public:
   explicit LeafProbeScope(PollStats& stats) noexcept
-      : saved_(current_leaf_slot) {
+      : saved_(current_leaf_slot), saved_ms_(current_poll_ms) {
     current_leaf_slot = &stats.leaf;
+    // ORDERING: relaxed; our own store, one writer (note_poll).
+    current_poll_ms = stats.last_poll_ms.load(std::memory_order_relaxed);
   }
-  ~LeafProbeScope() { current_leaf_slot = saved_; }
+  ~LeafProbeScope() {
+    current_leaf_slot = saved_;
+    current_poll_ms = saved_ms_;
+  }
   LeafProbeScope(const LeafProbeScope&) = delete;
   LeafProbeScope& operator=(const LeafProbeScope&) = delete;
 
  private:
   Atomic<const std::type_info*>* saved_;
+  std::uint32_t saved_ms_;
 };
 
 }  // namespace magpie::core

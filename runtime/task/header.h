@@ -8,7 +8,7 @@
 //   +-----------------+  Core    (the scheduler handle, then the Stage: the future
 //   | S scheduler     |           while it runs, the output after)
 //   | Stage<F>        |
-//   +-----------------+  Trailer (cold: join waker, owned-list links)
+//   +-----------------+  Trailer (cold: join waker, owned-list links, stats)
 //   | Trailer         |
 //   +-----------------+
 //
@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <string_view>
 
 #include "runtime/core/context.h"
 #include "runtime/core/poll_stats.h"
@@ -60,22 +61,66 @@ struct SpawnSite {
   }
 };
 
+// The spawn site and the task's name, in one word (8 bytes where the two
+// were 24: file 8, line 4 + padding, name 8). Two encodings:
+//
+//   bit 63 = 0 (inline):  bits 47-62 line (< 2^16), bits 0-46 the file pointer
+//   bit 63 = 1 (cold):    bits 0-62 a Cold* (heap): {SpawnSite, name}
+//
+// Inline is the common case: a user-space pointer to a string literal fits
+// in 47 bits on x86-64 and AArch64 Linux (4-level paging, or 5-level without
+// a high mmap hint; executables and libraries load far below), and source
+// lines fit in 16. A named task, a line past 65535 or a file pointer above
+// 2^47 takes the cold form: one small allocation, which named tasks already
+// paid for their name. Nothing is lost either way.
+//
+// Threads: written before the task is published (construction, then
+// set_name from apply_spawn_options), immutable after until the cell is
+// freed; any reference holder may read it.
+class TaskLabel {
+ public:
+  TaskLabel() = default;
+  explicit TaskLabel(SpawnSite site);
+  TaskLabel(const TaskLabel&) = delete;
+  TaskLabel& operator=(const TaskLabel&) = delete;
+  ~TaskLabel();
+
+  SpawnSite site() const;
+  // Lets `header->spawn_site` read as the SpawnSite it always was.
+  operator SpawnSite() const { return site(); }  // NOLINT: implicit on purpose
+  // The name given at spawn (SpawnOptions::name), NUL-terminated; null when
+  // unnamed.
+  const char* name() const;
+  // Before the task is published only. An empty name clears it.
+  void set_name(std::string_view name);
+
+ private:
+  struct Cold;
+  static constexpr int kLineShift = 47;
+  static constexpr std::uint64_t kColdBit = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kPointerMask =
+      (std::uint64_t{1} << kLineShift) - 1;
+  static constexpr std::uint32_t kMaxInlineLine = (1u << 16) - 1;
+
+  bool is_cold() const { return (word_ & kColdBit) != 0; }
+  Cold* cold() const;
+
+  std::uint64_t word_ = 0;
+};
+
 // Cold per-task fields, reached through TaskVTable::trailer.
 struct Trailer {
   // The JoinHandle's waker; see state rule 3.
   Waker join_waker;
   // Intrusive links of the scheduler's OwnedTasks list, guarded by its lock.
+  // owned_prev is null exactly when the task is on no list; the first task
+  // of a shard has kOwnedListHead there (owned_tasks.cc).
   Header* owned_prev = nullptr;
   Header* owned_next = nullptr;
-  bool in_owned_list = false;
   // Diagnostics for the task dump (core/poll_stats.h): 24 bytes, relaxed
   // atomics written by the harness (raw_task.cc), the task waker and the
   // leaf probe; read by OwnedTasks::dump().
   core::PollStats stats;
-  // The name given at spawn (SpawnOptions::name), NUL-terminated; null when
-  // unnamed. Written once before the task is published (bind), then
-  // immutable until the cell is freed.
-  std::unique_ptr<char[]> name;
 };
 
 // The typed operations of one Cell<F, S>. The harness (raw_task.cc) drives
@@ -122,9 +167,14 @@ struct Header {
   const TaskVTable* vtable;
   // Unique for the process' life; names the task in diagnostics.
   std::uint64_t id;
-  // Where spawn() was called; names the task in diagnostics.
-  SpawnSite spawn_site;
+  // Where spawn() was called, and the task's name; both name the task in
+  // diagnostics. Converts to SpawnSite.
+  TaskLabel spawn_site;
 };
+
+static_assert(sizeof(TaskLabel) == 8);
+static_assert(sizeof(Header) == 32, "state, vtable, id, label");
+static_assert(sizeof(Trailer) == 56, "join waker 16, links 16, stats 24");
 
 // A process-unique task id (a relaxed counter; ids are names, not order).
 std::uint64_t next_task_id();

@@ -28,12 +28,12 @@ bool abort_on_lost_task() {
 }  // namespace
 
 std::string describe_lost_task(const Header& header) {
-  const SpawnSite& site = header.spawn_site;
+  const SpawnSite site = header.spawn_site;
   const Trailer* trailer = header.vtable->trailer(const_cast<Header*>(&header));
   std::string out = absl::StrCat("task ", header.id);
   // The name is immutable once the task is bound (spawn_options.h).
-  if (trailer->name != nullptr) {
-    absl::StrAppend(&out, " \"", trailer->name.get(), "\"");
+  if (const char* name = header.spawn_site.name()) {
+    absl::StrAppend(&out, " \"", name, "\"");
   }
   absl::StrAppend(&out, " spawned at ",
                   site.file != nullptr ? site.file : "(unknown)", ":",

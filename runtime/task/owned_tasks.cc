@@ -10,6 +10,10 @@ namespace {
 
 Trailer* trailer_of(Header* header) { return header->vtable->trailer(header); }
 
+// owned_prev of a shard's first task: not null, so that a null owned_prev
+// alone says "on no list" (no separate flag). Never dereferenced.
+Header* const kOwnedListHead = reinterpret_cast<Header*>(alignof(Header));
+
 }  // namespace
 
 OwnedTasks::OwnedTasks(std::size_t min_shards)
@@ -29,9 +33,8 @@ bool OwnedTasks::bind(Header* header) {
   Shard& shard = shard_of(header);
   core::MutexLock lock(&shard.mu);
   if (shard.closed) return false;  // owned rule 1
-  trailer->owned_prev = nullptr;
+  trailer->owned_prev = kOwnedListHead;
   trailer->owned_next = shard.head;
-  trailer->in_owned_list = true;
   if (shard.head != nullptr) trailer_of(shard.head)->owned_prev = header;
   shard.head = header;
   ++shard.count;
@@ -42,8 +45,8 @@ bool OwnedTasks::remove(Header* header) {
   Trailer* trailer = trailer_of(header);
   Shard& shard = shard_of(header);
   core::MutexLock lock(&shard.mu);
-  if (!trailer->in_owned_list) return false;
-  if (trailer->owned_prev != nullptr) {
+  if (trailer->owned_prev == nullptr) return false;  // on no list
+  if (trailer->owned_prev != kOwnedListHead) {
     trailer_of(trailer->owned_prev)->owned_next = trailer->owned_next;
   } else {
     shard.head = trailer->owned_next;
@@ -52,7 +55,6 @@ bool OwnedTasks::remove(Header* header) {
     trailer_of(trailer->owned_next)->owned_prev = trailer->owned_prev;
   }
   trailer->owned_prev = trailer->owned_next = nullptr;
-  trailer->in_owned_list = false;
   --shard.count;
   return true;
 }
@@ -63,9 +65,10 @@ Header* OwnedTasks::pop_front(Shard& shard) {
   if (header == nullptr) return nullptr;
   Trailer* trailer = trailer_of(header);
   shard.head = trailer->owned_next;
-  if (shard.head != nullptr) trailer_of(shard.head)->owned_prev = nullptr;
-  trailer->owned_next = nullptr;
-  trailer->in_owned_list = false;
+  if (shard.head != nullptr) {
+    trailer_of(shard.head)->owned_prev = kOwnedListHead;
+  }
+  trailer->owned_prev = trailer->owned_next = nullptr;
   --shard.count;
   return header;
 }
@@ -117,11 +120,12 @@ std::vector<TaskDump> OwnedTasks::dump() {
       d.references = s.ref_count();
       d.wakers = s.waker_count();
       d.lost = s.is_lost();
-      d.spawn_file = h->spawn_site.file;
-      d.spawn_line = h->spawn_site.line;
+      const SpawnSite site = h->spawn_site;
+      d.spawn_file = site.file;
+      d.spawn_line = site.line;
       const Trailer* trailer = trailer_of(h);
       // The name is immutable once the task is on the list.
-      if (trailer->name != nullptr) d.name = trailer->name.get();
+      if (const char* name = h->spawn_site.name()) d.name = name;
       task::fill_poll_stats(trailer->stats, now_ms, d);
       out.push_back(d);
     }
