@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <utility>
 
 #include "reactor/reactor_error.h"
@@ -26,6 +27,7 @@ Driver::Driver(Poller poller, sys::EventFd wake_fd, std::size_t event_capacity)
     : poller_(std::move(poller)),
       wake_fd_(std::move(wake_fd)),
       event_capacity_(event_capacity == 0 ? 1 : event_capacity),
+      events_(event_capacity_),
       timers_(Clock::now()) {}
 
 Driver::~Driver() {
@@ -92,8 +94,9 @@ void Driver::dispatch(const sys::Events& events) {
       wake_fd_.drain();
       continue;
     }
-    // SAFETY: rule 2 — the record is freed only by free_released() on this
-    // thread, before a later epoll_wait; this batch came from an earlier one.
+    // SAFETY: rule 2 — the record is freed only by free_released() under
+    // the turn lock we hold, before a later epoll_wait; this batch came
+    // from an earlier one.
     auto* io = reinterpret_cast<ScheduledIo*>(
         static_cast<std::uintptr_t>(token.value));
     const Ready ready = events.ready(i);
@@ -103,28 +106,53 @@ void Driver::dispatch(const sys::Events& events) {
 }
 
 void Driver::run() {
-  sys::Events events(event_capacity_);
+  // Nobody else turns a driver that has a reactor thread; a turner left
+  // over from before it started finishes its turn first.
+  while (!try_lock_turn()) std::this_thread::yield();
   // ORDERING: acquire pairs with the release store in request_stop().
-  while (!stop_.load(std::memory_order_acquire)) {
-    free_released();
-    const std::optional<std::chrono::nanoseconds> timeout =
-        timers_.park_timeout(Clock::now());
-    absl::Status polled = poller_.poll(events, timeout);
-    if (!polled.ok()) {
-      // Only EBADF/EINVAL/EFAULT are left once EINTR is handled: a broken
-      // invariant, not a condition to recover from.
-      std::fprintf(stderr, "magpie reactor: %s\n", polled.ToString().c_str());
-      std::abort();
+  while (!stop_.load(std::memory_order_acquire)) turn(std::nullopt);
+  unlock_turn();
+}
+
+bool Driver::try_lock_turn() {
+  // ORDERING: acquire pairs with the release store in unlock_turn().
+  return !turning_.exchange(true, std::memory_order_acquire);
+}
+
+void Driver::unlock_turn() {
+  // ORDERING: release pairs with the acquire exchange in try_lock_turn().
+  turning_.store(false, std::memory_order_release);
+}
+
+void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
+  free_released();
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (max_wait.has_value() && max_wait->count() <= 0) {
+    timeout = std::chrono::nanoseconds(0);  // a poll: no "sleeping until"
+  } else {
+    // Rule 4: records the tick this turn sleeps until.
+    timeout = timers_.park_timeout(Clock::now());
+    if (max_wait.has_value() &&
+        (!timeout.has_value() || *max_wait < *timeout)) {
+      timeout = max_wait;
     }
-    turns_.fetch_add(1, std::memory_order_relaxed);
-    {
-      // Every task this turn wakes (sockets, then timers) reaches its
-      // scheduler as one batch with one worker notification at scope end
-      // (core/wake_batch.h), not one queue push and futex wake per event.
-      core::WakeBatchScope batch;
-      dispatch(events);
-      timers_.process(Clock::now());
-    }
+  }
+  absl::Status polled = poller_.poll(events_, timeout);
+  if (!polled.ok()) {
+    // Only EBADF/EINVAL/EFAULT are left once EINTR is handled: a broken
+    // invariant, not a condition to recover from.
+    std::fprintf(stderr, "magpie reactor: %s\n", polled.ToString().c_str());
+    std::abort();
+  }
+  turns_.fetch_add(1, std::memory_order_relaxed);
+  {
+    // Every task this turn wakes (sockets, then timers) reaches its
+    // scheduler as one batch with one worker notification at scope end
+    // (core/wake_batch.h), not one queue push and futex wake per event. A
+    // worker turning the driver queues its own runtime's tasks locally.
+    core::WakeBatchScope batch;
+    dispatch(events_);
+    timers_.process(Clock::now());
   }
 }
 

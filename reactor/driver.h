@@ -3,9 +3,16 @@
 // timer queue. Handles (handle.h) hold it by Arc; the Reactor (reactor.h)
 // runs its loop on the reactor thread and shuts it down.
 //
-// Threads and rules: see reactor.h ("Rules"). In short, run() is the
-// reactor thread; add_source(), remove_source(), timers() and unpark() are
-// for any thread; shutdown() is for the owner once run() has returned.
+// Threads and rules: see reactor.h ("Rules"). In short, the turner (the
+// reactor thread in run(), or whichever thread holds the turn lock) is the
+// only thread that waits in epoll and fires timers; add_source(),
+// remove_source(), timers() and unpark() are for any thread; shutdown() is
+// for the owner once nothing turns the driver any more.
+//
+// Turning from other threads (the Runtime's IoDriver::kWorkers mode): a
+// thread that wins try_lock_turn() may call turn() (one wait, dispatch and
+// timer pass) any number of times, then unlock_turn(). run() holds the lock
+// for its whole loop. The lock is a try-lock only: nobody waits for it.
 //
 // Sources: each registration owns one ScheduledIo whose address is its
 // epoll token. remove_source() deregisters from epoll at once but hands the
@@ -18,9 +25,17 @@
 // batch (one inject push, at most one worker notification) when the turn's
 // events are all handled.
 //
+// Wake batching applies to a worker's turn too: wakes of the worker's own
+// runtime never reach the batch (its scheduler queues them on the worker),
+// those of other executors are batched as on the reactor thread.
+//
 // Memory ordering: `stop_` is stored with release by request_stop() and
-// loaded with acquire by run(). `turns_` is a relaxed statistic. Everything
-// else is under `mutex_` (sources) or inside TimerQueue / ScheduledIo.
+// loaded with acquire by run(). `turning_` is the turn lock: acquired by an
+// acquire exchange in try_lock_turn(), released by a release store in
+// unlock_turn(), so each turner sees `events_` and the timer wheel's tick
+// as the previous turner left them. `turns_` is a relaxed statistic.
+// Everything else is under `mutex_` (sources) or inside TimerQueue /
+// ScheduledIo.
 
 #ifndef MAGPIE_REACTOR_DRIVER_H_
 #define MAGPIE_REACTOR_DRIVER_H_
@@ -28,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -76,8 +92,21 @@ class Driver {
   std::size_t timer_count() const { return timers_.size(); }
   std::uint64_t turns() const { return turns_.load(std::memory_order_relaxed); }
 
-  // The reactor thread's loop: returns after request_stop().
+  // The reactor thread's loop: returns after request_stop(). Holds the turn
+  // lock throughout (waits for it first, should another thread hold it).
   void run();
+
+  // Any thread: takes the turn lock if no thread holds it.
+  [[nodiscard]] bool try_lock_turn();
+  // The turn lock's holder: frees released records, waits in epoll for at
+  // most `max_wait` and never past the next timer deadline (nullopt: no
+  // limit but the timers), dispatches readiness, fires due timers. A wait
+  // of zero (or less) only polls, and leaves the timer queue's "sleeping
+  // until" mark alone (rule 4: no insert needs to wake a turn that does not
+  // sleep). An earlier timer or unpark() ends a longer wait.
+  void turn(std::optional<std::chrono::nanoseconds> max_wait);
+  // The holder: gives the turn lock back.
+  void unlock_turn();
 
   // Any thread: makes run() return soon.
   void request_stop();
@@ -98,6 +127,8 @@ class Driver {
   Poller poller_;
   sys::EventFd wake_fd_;
   const std::size_t event_capacity_;
+  // Used by the turn lock's holder only.
+  sys::Events events_;
   timer::TimerQueue timers_;
 
   mutable core::Mutex mutex_;
@@ -107,6 +138,7 @@ class Driver {
   bool shutdown_ ABSL_GUARDED_BY(mutex_) = false;
 
   core::Atomic<bool> stop_{false};
+  core::Atomic<bool> turning_{false};  // the turn lock
   core::Atomic<std::uint64_t> turns_{0};
 };
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 namespace magpie {
 namespace {
@@ -90,6 +91,11 @@ Runtime::Builder::Builder() {
                    static_cast<unsigned long long>(seed));
     });
   }
+  if (const char* mode = std::getenv("MAGPIE_IO_DRIVER")) {
+    const std::string_view name(mode);
+    if (name == "workers") io_driver_ = IoDriver::kWorkers;
+    if (name == "reactor") io_driver_ = IoDriver::kReactorThread;
+  }
 }
 
 Runtime::Builder& Runtime::Builder::worker_threads(std::size_t n) {
@@ -149,6 +155,11 @@ Runtime::Builder& Runtime::Builder::enable_time(bool on) {
   return *this;
 }
 
+Runtime::Builder& Runtime::Builder::io_driver(IoDriver mode) {
+  io_driver_ = mode;
+  return *this;
+}
+
 Runtime::Builder& Runtime::Builder::unhandled_exception(
     UnhandledExceptionHandler handler) {
   scheduler_.unhandled_exception = std::move(handler);
@@ -188,17 +199,22 @@ Runtime::Runtime() : Runtime(Builder()) {}
 Runtime::Runtime(const Builder& builder)
     : handle_(make_arc<runtime_internal::RuntimeShared>()) {
   auto& shared = *handle_.shared_;
-  shared.scheduler = make_arc<scheduler::Shared>(builder.scheduler_);
+  scheduler::SchedulerConfig config = builder.scheduler_;
   if (builder.enable_io_ || builder.enable_time_) {
     reactor::Reactor::Options options;
     options.thread_name = builder.thread_name_ + "-io";
+    // kWorkers: the workers turn the driver (reactor thread only after
+    // they stopped, see shutdown_until).
+    options.own_thread = builder.io_driver_ == IoDriver::kReactorThread;
     absl::StatusOr<reactor::Reactor> started = reactor::Reactor::start(options);
     if (!started.ok()) {
       throw std::runtime_error("magpie: cannot start the reactor: " +
                                started.status().ToString());
     }
     shared.reactor.emplace(std::move(*started));
+    if (!options.own_thread) config.park_driver = shared.reactor->park_driver();
   }
+  shared.scheduler = make_arc<scheduler::Shared>(std::move(config));
 
   // Blocking threads see this runtime as current, and run the user's hooks.
   // They hold a Handle (not the Runtime), so the hooks can't outlive it.
@@ -281,6 +297,10 @@ bool Runtime::shutdown_until(std::chrono::steady_clock::time_point deadline) {
   auto& shared = *handle_.shared_;
   shared.scheduler->begin_shutdown();
   for (std::thread& worker : workers_) worker.join();
+  // kWorkers: nobody turns the driver any more, but blocking jobs and the
+  // futures dropped below may still wait on sockets and timers: a reactor
+  // thread serves them until the reactor shuts down (no-op otherwise).
+  if (shared.reactor.has_value()) shared.reactor->start_thread();
   bool blocking_done;
   {
     // The futures and blocking jobs dropped here see this runtime as the

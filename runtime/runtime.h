@@ -198,6 +198,26 @@ class Handle::EnterGuard {
 
 inline Handle::EnterGuard Handle::enter() const { return EnterGuard(*this); }
 
+// Who turns the I/O and timer driver (Builder::io_driver).
+enum class IoDriver {
+  // A dedicated reactor thread waits in epoll and runs the timer wheel;
+  // every readiness event reaches a worker through the inject queue and a
+  // futex wake. The default.
+  kReactorThread,
+  // No reactor thread: an idle worker waits in epoll itself (holding the
+  // driver), the other idle workers on their futexes, and unparking the
+  // one in the driver writes its eventfd; a busy worker polls the driver
+  // (zero timeout) every event_interval ticks. Tasks a worker's turn wakes
+  // run on that worker, with no cross-thread hand-off (Tokio's model). A
+  // poll that blocks its worker for long delays I/O and timers until some
+  // worker parks or reaches its next event_interval tick. With no reactor
+  // thread, a program that blocks a listened-for signal in every runtime
+  // thread (the examples' "only the reactor thread takes signals" pattern,
+  // reactor/signal/signal.h) never sees it: leave it unblocked in the
+  // workers.
+  kWorkers,
+};
+
 class Runtime {
  public:
   class Builder {
@@ -234,6 +254,11 @@ class Runtime {
     // FailedPrecondition status / ReactorError instead.
     Builder& enable_io(bool on = true);
     Builder& enable_time(bool on = true);
+    // Who drives sockets and timers (IoDriver above); default
+    // kReactorThread. Without a call, the MAGPIE_IO_DRIVER environment
+    // variable ("workers" or "reactor") picks it, so a whole test suite or
+    // benchmark can run in either mode.
+    Builder& io_driver(IoDriver mode);
     // What to do with an exception thrown by a task (or blocking job) whose
     // JoinHandle was dropped without reading it: log it on stderr with the
     // task's id and spawn site (the default), ignore it, or call back. The
@@ -275,6 +300,7 @@ class Runtime {
     std::chrono::milliseconds keep_alive_{10'000};
     bool enable_io_ = true;
     bool enable_time_ = true;
+    IoDriver io_driver_ = IoDriver::kReactorThread;
   };
 
   // A runtime with the default Builder settings.

@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   if (const char* spin = std::getenv("MAGPIE_PEER_PARK_SPIN_NS")) {
     builder.park_spin(std::chrono::nanoseconds(std::atoll(spin)));
   }
+  // The I/O driver: MAGPIE_IO_DRIVER=workers or =reactor (the Builder reads
+  // it; default: a reactor thread).
   magpie::Runtime rt = builder.build();
   if (mode == "echo") {
     std::thread([] {

@@ -34,6 +34,7 @@ class Worker {
   task::Notified steal_work();
   void run_task(task::Notified task);
   void park();
+  void maintenance();
   bool spin_for_work();
   void push_local(task::Notified task);
   bool should_notify_others() const;
@@ -51,6 +52,9 @@ class Worker {
   std::uint32_t tick_ = 0;
   bool is_searching_ = false;
   bool spun_ = false;  // spun since it last ran a task (spin_for_work)
+  // Inside a driver turn (park or maintenance): schedule_local defers the
+  // notification of other workers to the end of the turn.
+  bool in_driver_turn_ = false;
   std::uint64_t rng_state_;
 };
 
@@ -92,6 +96,8 @@ Shared::Shared(SchedulerConfig config)
   remotes_.reserve(config.worker_threads);
   for (std::size_t i = 0; i < config.worker_threads; ++i) {
     remotes_.push_back(std::make_unique<Remote>());
+    remotes_.back()->parker =
+        std::make_unique<park::WorkerParker>(config.park_driver);
   }
   if (config.chaos_seed != 0) {
     chaos_enabled_.emplace();
@@ -244,9 +250,9 @@ void Worker::run() {
   if (chaos_ != nullptr) chaos_hook.emplace(chaos_);
   while (true) {
     ++tick_;
-    if (tick_ % shared_->config_.event_interval == 0 &&
-        shared_->is_shutdown()) {
-      break;
+    if (tick_ % shared_->config_.event_interval == 0) {
+      if (shared_->is_shutdown()) break;
+      maintenance();
     }
     task::Notified task = next_task();
     if (!task) task = steal_work();
@@ -365,7 +371,18 @@ void Worker::schedule_local(task::Notified task, bool use_lifo) {
   } else {
     push_local(std::move(task));
   }
-  if (should_notify_others()) shared_->notify_parked_local();
+  // During a driver turn the notification waits for the turn's end.
+  if (!in_driver_turn_ && should_notify_others()) {
+    shared_->notify_parked_local();
+  }
+}
+
+void Worker::maintenance() {
+  if (!remote_->parker->has_driver()) return;
+  in_driver_turn_ = true;
+  const bool turned = remote_->parker->poll_driver();
+  in_driver_turn_ = false;
+  if (turned && should_notify_others()) shared_->notify_parked();
 }
 
 bool Worker::spin_for_work() {
@@ -423,14 +440,23 @@ void Worker::park() {
       break;
     }
     // ...then sleep. Woken by a notifier (which took us off the sleepers
-    // list) or at shutdown; a stale unpark token just loops once.
+    // list) or at shutdown; a stale unpark token just loops once. In the
+    // driver, also after any turn (worker_parker.h rule 2): tasks the turn
+    // woke are in our queues, and the re-check above withdraws us.
+    in_driver_turn_ = true;
     remote_->parker->park();
+    in_driver_turn_ = false;
     if (!shared_->idle_.is_parked(index_)) {
       is_searching_ = true;
       break;
     }
   }
   remote_->counters.unparks.add();
+  // Deferred from the driver turn: off the sleepers list now, so a sleeper
+  // we wake to steal is another worker.
+  if (remote_->parker->has_driver() && should_notify_others()) {
+    shared_->notify_parked();
+  }
 }
 
 void Worker::shutdown_core() {

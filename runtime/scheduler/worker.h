@@ -18,6 +18,16 @@
 //   4. park: announce, re-check, sleep (idle rules 1-3).
 // Each task poll runs under a coop budget (coop.h).
 //
+// Worker-driven I/O (SchedulerConfig::park_driver set; the Runtime's
+// IoDriver::kWorkers): a worker parks in the driver when no other worker
+// holds it (park/worker_parker.h), on its futex otherwise; an unpark reaches
+// it in either place. Tasks its own driver turn wakes go to its own queues
+// (Shared::schedule on a worker) and the "others may steal" notification is
+// made once after the turn, when the worker has left the sleepers list (so
+// it never notifies itself). Every event_interval ticks a busy worker polls
+// the driver without waiting (maintenance), so I/O and timers are served
+// while no worker is idle.
+//
 // Ownership: Shared lives in an Arc held by the Runtime, every task cell
 // (through TaskScheduler) and every worker thread, so a waker that outlives
 // the Runtime stays safe. A WorkerCore belongs to its worker thread alone.
@@ -39,7 +49,8 @@
 
 #include "runtime/core/arc.h"
 #include "runtime/core/atomic.h"
-#include "runtime/park/parker.h"
+#include "runtime/park/park_driver.h"
+#include "runtime/park/worker_parker.h"
 #include "runtime/scheduler/chaos.h"
 #include "runtime/scheduler/idle.h"
 #include "runtime/scheduler/inject.h"
@@ -63,8 +74,12 @@ struct SchedulerConfig {
   // Ticks between checks of the inject queue ahead of local work; prime so
   // it does not beat in step with a task pattern (Tokio uses 61 as well).
   std::uint32_t global_queue_interval = 61;
-  // Ticks between maintenance checks (shutdown) while busy.
+  // Ticks between maintenance checks (shutdown; with park_driver, a poll
+  // of the driver) while busy.
   std::uint32_t event_interval = 61;
+  // The I/O and timer driver workers park in and poll (park_driver.h);
+  // null: a reactor thread drives it and workers park on their futexes.
+  std::shared_ptr<park::ParkDriver> park_driver;
   // Polls in a row from the LIFO slot before its task goes to the back of
   // the queue: two tasks waking each other cannot starve the rest.
   std::uint32_t max_lifo_polls = 3;
@@ -88,7 +103,7 @@ struct SchedulerConfig {
 // What other threads may touch of worker i.
 struct alignas(core::kCacheLineSize) Remote {
   LocalQueue queue;  // owner side used only by worker i
-  Arc<park::Parker> parker = make_arc<park::Parker>();
+  std::unique_ptr<park::WorkerParker> parker;  // set by Shared, never reset
   WorkerCounters counters;  // written by worker i only
   std::unique_ptr<Chaos> chaos;  // only with chaos on; worker i draws
   PollSlot poll_slot;            // written by worker i (stall_monitor.h)

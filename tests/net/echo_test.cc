@@ -1,7 +1,8 @@
 // TCP echo on the real multi-threaded Runtime (issue: the reactor): many
 // concurrent clients send messages of random sizes from 1 B to 64 KiB to an
 // echo server running on the same runtime, and check every byte that comes
-// back. Runs with 2 and 4 workers; smaller counts under the sanitizers.
+// back. Runs with 2 and 4 workers, with a reactor thread and with
+// worker-driven I/O (IoDriver); smaller counts under the sanitizers.
 // 127.0.0.1 only; bounded by count and by a watchdog.
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -114,14 +116,16 @@ Task<void> Client(net::SocketAddr server, int id, int messages, Stats* stats) {
   }
 }
 
-class EchoTest : public ::testing::TestWithParam<int> {};
+class EchoTest : public ::testing::TestWithParam<std::tuple<int, IoDriver>> {};
 
 TEST_P(EchoTest, ManyClientsRandomSizesEveryByteChecked) {
   const int kClients = ScaledForSanitizers(200, 40);
   const int kMessages = ScaledForSanitizers(1000, 50);
-  Watchdog dog("echo with " + std::to_string(GetParam()) + " workers",
+  const auto [workers, io_driver] = GetParam();
+  Watchdog dog("echo with " + std::to_string(workers) + " workers",
                seconds(300));
-  Runtime rt = Runtime::Builder().worker_threads(GetParam()).build();
+  Runtime rt =
+      Runtime::Builder().worker_threads(workers).io_driver(io_driver).build();
   dog.describe_with(
       [h = rt.handle()] { return describe_tasks(h.dump_tasks()); });
   Stats stats;
@@ -150,10 +154,16 @@ TEST_P(EchoTest, ManyClientsRandomSizesEveryByteChecked) {
   rt.shutdown();  // closes the server's connections
 }
 
-INSTANTIATE_TEST_SUITE_P(Workers, EchoTest, ::testing::Values(2, 4),
-                         [](const auto& info) {
-                           return std::to_string(info.param) + "workers";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Workers, EchoTest,
+    ::testing::Combine(::testing::Values(2, 4),
+                       ::testing::Values(IoDriver::kReactorThread,
+                                         IoDriver::kWorkers)),
+    [](const auto& info) {
+      return std::to_string(std::get<0>(info.param)) + "workers" +
+             (std::get<1>(info.param) == IoDriver::kWorkers ? "_IoOnWorkers"
+                                                            : "_IoThread");
+    });
 
 }  // namespace
 }  // namespace magpie

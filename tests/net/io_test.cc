@@ -62,9 +62,14 @@ Task<absl::Status> WriteThenClose(TcpStream stream,
   co_return stream.shutdown(net::Shutdown::kWrite);
 }
 
-class IoTest : public ::testing::Test {
+// Each test runs with a reactor thread and with worker-driven I/O.
+class IoTest : public ::testing::TestWithParam<IoDriver> {
  protected:
-  IoTest() : rt_(Runtime::Builder().worker_threads(2).build()) {}
+  IoTest()
+      : rt_(Runtime::Builder()
+                .worker_threads(2)
+                .io_driver(GetParam())
+                .build()) {}
   template <class T>
   T run(Task<T> task) {
     return rt_.block_on(rt_.spawn(std::move(task)));
@@ -73,7 +78,7 @@ class IoTest : public ::testing::Test {
   Runtime rt_;
 };
 
-TEST_F(IoTest, BufReaderReadsLinesAcrossWrites) {
+TEST_P(IoTest, BufReaderReadsLinesAcrossWrites) {
   auto lines = run([]() -> Task<std::vector<std::string>> {
     auto [client, server] = co_await Pair();
     spawn(WriteThenClose(std::move(client),
@@ -94,7 +99,7 @@ TEST_F(IoTest, BufReaderReadsLinesAcrossWrites) {
                                              "no newline"}));
 }
 
-TEST_F(IoTest, ReadUntilLimitIsAnErrorAndTheStreamStaysUsable) {
+TEST_P(IoTest, ReadUntilLimitIsAnErrorAndTheStreamStaysUsable) {
   auto result = run([]() -> Task<std::string> {
     auto [client, server] = co_await Pair();
     spawn(WriteThenClose(std::move(client), {"0123456789;tail;"}));
@@ -115,7 +120,7 @@ TEST_F(IoTest, ReadUntilLimitIsAnErrorAndTheStreamStaysUsable) {
   EXPECT_EQ(result, "456789;|tail;");
 }
 
-TEST_F(IoTest, FillBufAndConsume) {
+TEST_P(IoTest, FillBufAndConsume) {
   auto result = run([]() -> Task<std::string> {
     auto [client, server] = co_await Pair();
     spawn(WriteThenClose(std::move(client), {"abcdef"}));
@@ -134,7 +139,7 @@ TEST_F(IoTest, FillBufAndConsume) {
   EXPECT_EQ(result, "ace");
 }
 
-TEST_F(IoTest, BufWriterHoldsBytesUntilFlush) {
+TEST_P(IoTest, BufWriterHoldsBytesUntilFlush) {
   auto result = run([]() -> Task<std::string> {
     auto [client, server] = co_await Pair();
     io::BufWriter writer(std::move(client));
@@ -157,7 +162,7 @@ TEST_F(IoTest, BufWriterHoldsBytesUntilFlush) {
   EXPECT_EQ(result, "one two three");
 }
 
-TEST_F(IoTest, BufWriterPassesLargeWritesThrough) {
+TEST_P(IoTest, BufWriterPassesLargeWritesThrough) {
   auto ok = run([]() -> Task<bool> {
     auto [client, server] = co_await Pair();
     io::BufWriter writer(std::move(client), 16);
@@ -174,7 +179,7 @@ TEST_F(IoTest, BufWriterPassesLargeWritesThrough) {
   EXPECT_TRUE(ok);
 }
 
-TEST_F(IoTest, ReadToEndLimit) {
+TEST_P(IoTest, ReadToEndLimit) {
   auto code = run([]() -> Task<absl::StatusCode> {
     auto [client, server] = co_await Pair();
     spawn(WriteThenClose(std::move(client), {std::string(10000, 'x')}));
@@ -199,7 +204,7 @@ Task<absl::Status> SendPattern(TcpStream stream, std::size_t bytes) {
 
 constexpr std::size_t kCopyBytes = 1 << 20;
 
-TEST_F(IoTest, CopyCountsAndKeepsEveryByte) {
+TEST_P(IoTest, CopyCountsAndKeepsEveryByte) {
   auto ok = run([]() -> Task<bool> {
     auto [a_client, a_server] = co_await Pair();
     auto [b_client, b_server] = co_await Pair();
@@ -234,7 +239,7 @@ TEST_F(IoTest, CopyCountsAndKeepsEveryByte) {
 // request and half-closes; the server reads it to end of stream (so the
 // proxy passed the half-close on), answers, and closes; the client reads
 // the answer to end of stream. Both counts come back.
-TEST_F(IoTest, CopyBidirectionalPassesHalfCloseBothWays) {
+TEST_P(IoTest, CopyBidirectionalPassesHalfCloseBothWays) {
   const std::string request(70000, 'q');
   const std::string answer(50000, 'a');
   auto counts = run([](std::string request, std::string answer)
@@ -276,7 +281,7 @@ TEST_F(IoTest, CopyBidirectionalPassesHalfCloseBothWays) {
 
 // A reset on one side ends the whole copy with that error (ECONNRESET or
 // EPIPE), instead of leaving the other direction waiting forever.
-TEST_F(IoTest, CopyBidirectionalReportsAReset) {
+TEST_P(IoTest, CopyBidirectionalReportsAReset) {
   auto status = run([]() -> Task<absl::Status> {
     auto [client, proxy_in] = co_await Pair();
     auto [proxy_out, server] = co_await Pair();
@@ -292,6 +297,15 @@ TEST_F(IoTest, CopyBidirectionalReportsAReset) {
   const int error = reactor::sys::error_number(status);
   EXPECT_TRUE(error == ECONNRESET || error == EPIPE) << status;
 }
+
+INSTANTIATE_TEST_SUITE_P(IoDrivers, IoTest,
+                         ::testing::Values(IoDriver::kReactorThread,
+                                           IoDriver::kWorkers),
+                         [](const auto& info) {
+                           return info.param == IoDriver::kWorkers
+                                      ? "IoOnWorkers"
+                                      : "IoThread";
+                         });
 
 }  // namespace
 }  // namespace magpie
