@@ -48,7 +48,7 @@ RootPoll PromiseBase::poll_root(Context& cx) {
     case ChainRoot::State::kParked: {
       // Rule 3: the leaf is re-polled first, with this poll's Context, and
       // nothing is resumed until it is Ready.
-      std::coroutine_handle<> waiter = root.repoll()(root.leaf(), cx);
+      std::coroutine_handle<> waiter = root.repoll()(root.leaf(), cx, active.leaf_error);
       if (!waiter) return RootPoll::kPending;
       active.next = waiter;
       break;

@@ -159,9 +159,12 @@ template <class A>
 concept NotAFuture = !Future<std::remove_cvref_t<A>>;
 
 // Re-polls a parked leaf awaiter with the current Context. Returns the
-// coroutine waiting on it once the leaf is Ready (or threw; the awaiter
-// keeps the output or the exception), an empty handle while it is Pending.
-using RepollFn = std::coroutine_handle<> (*)(void* leaf, Context& cx) noexcept;
+// coroutine waiting on it once the leaf is Ready (the awaiter keeps the
+// output) or threw (into `error`, which the awaiter's await_resume rethrows
+// as that coroutine resumes, in the same poll), an empty handle while it is
+// Pending.
+using RepollFn = std::coroutine_handle<> (*)(void* leaf, Context& cx,
+                                             std::exception_ptr& error) noexcept;
 
 // What a running chain needs for one root poll (rule 2): on poll_root()'s
 // stack, reached through the root's ChainRoot while it is kRunning.
@@ -173,6 +176,9 @@ struct ActivePoll {
   Context* cx = nullptr;               // This poll's Context.
   std::coroutine_handle<> next;        // The trampoline's next coroutine.
   std::uint32_t inline_transfers = 0;  // Since the trampoline last resumed.
+  // What a re-polled leaf threw (RepollFn), until its awaiter rethrows it:
+  // kept here rather than in every awaiter of every frame.
+  std::exception_ptr leaf_error;
 };
 
 // The state a chain shares (rule 2). Lives in the root's promise. 16 bytes:
@@ -404,7 +410,11 @@ class LeafAwaiter {
   }
 
   Output await_resume() {
-    if (error_) std::rethrow_exception(error_);
+    // Set by repoll() just before this coroutine was resumed (rule 6).
+    if (std::exception_ptr error =
+            std::exchange(root_->active().leaf_error, nullptr)) {
+      std::rethrow_exception(std::move(error));
+    }
     if constexpr (!std::is_void_v<Output>) return std::move(*output_);
   }
 
@@ -428,12 +438,13 @@ class LeafAwaiter {
     return true;
   }
 
-  static std::coroutine_handle<> repoll(void* self, Context& cx) noexcept {
+  static std::coroutine_handle<> repoll(void* self, Context& cx,
+                                        std::exception_ptr& error) noexcept {
     auto& awaiter = *static_cast<LeafAwaiter*>(self);
     try {
       if (!awaiter.poll_leaf(cx)) return {};
     } catch (...) {
-      awaiter.error_ = std::current_exception();  // Rethrown in await_resume.
+      error = std::current_exception();  // Rethrown in await_resume.
     }
     return awaiter.waiter_;
   }
@@ -442,7 +453,6 @@ class LeafAwaiter {
   ChainRoot* root_;
   std::coroutine_handle<> waiter_;
   [[no_unique_address]] Slot output_;
-  std::exception_ptr error_;
 };
 
 // The awaiter of `co_await task` (rules 2, 4): owns the child frame from
