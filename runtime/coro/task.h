@@ -411,9 +411,9 @@ class LeafAwaiter {
 
   Output await_resume() {
     // Set by repoll() just before this coroutine was resumed (rule 6).
-    if (std::exception_ptr error =
-            std::exchange(root_->active().leaf_error, nullptr)) {
-      std::rethrow_exception(std::move(error));
+    std::exception_ptr& error = root_->active().leaf_error;
+    if (error != nullptr) [[unlikely]] {
+      std::rethrow_exception(std::exchange(error, nullptr));
     }
     if constexpr (!std::is_void_v<Output>) return std::move(*output_);
   }
