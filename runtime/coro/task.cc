@@ -27,7 +27,7 @@ void free_frame(void* frame, std::size_t size) noexcept {
   alloc::deallocate(frame, size);
 }
 
-std::coroutine_handle<> ChainRoot::transfer_to(
+std::coroutine_handle<> ActivePoll::transfer_to(
     std::coroutine_handle<> target) noexcept {
   if (inline_transfers < kMaxInlineTransfers) {
     inline_transfers += 1;
@@ -40,18 +40,17 @@ std::coroutine_handle<> ChainRoot::transfer_to(
 
 RootPoll PromiseBase::poll_root(Context& cx) {
   ChainRoot& root = own_root_;
-  switch (root.state) {
+  ActivePoll active;
+  switch (root.state()) {
     case ChainRoot::State::kUnpolled:
-      root.next = self_;
+      active.next = handle();
       break;
     case ChainRoot::State::kParked: {
       // Rule 3: the leaf is re-polled first, with this poll's Context, and
       // nothing is resumed until it is Ready.
-      std::coroutine_handle<> waiter = root.repoll(root.leaf, cx);
+      std::coroutine_handle<> waiter = root.repoll()(root.leaf(), cx, active.leaf_error);
       if (!waiter) return RootPoll::kPending;
-      root.leaf = nullptr;
-      root.repoll = nullptr;
-      root.next = waiter;
+      active.next = waiter;
       break;
     }
     case ChainRoot::State::kRunning:
@@ -60,39 +59,36 @@ RootPoll PromiseBase::poll_root(Context& cx) {
       contract_violation("Task polled after it completed (DESIGN.md §1)");
   }
 
-  root.state = ChainRoot::State::kRunning;
-  root.cx = &cx;
+  active.cx = &cx;
+  root.run(active);
   // The trampoline (rule 4). Coroutines never let an exception out of
-  // resume(): unhandled_exception() stores it (rule 6).
-  while (root.next) {
-    std::coroutine_handle<> current = std::exchange(root.next, {});
-    root.inline_transfers = 0;
+  // resume(): unhandled_exception() stores it (rule 6). A leaf that answers
+  // Pending parks the root (kParked), after which nothing transfers again.
+  while (active.next) {
+    std::coroutine_handle<> current = std::exchange(active.next, {});
+    active.inline_transfers = 0;
     current.resume();
   }
-  root.cx = nullptr;
 
-  if (root.leaf != nullptr) {
-    root.state = ChainRoot::State::kParked;
-    return RootPoll::kPending;
-  }
-  assert(self_.done());
-  root.state = ChainRoot::State::kDone;
+  if (root.state() == ChainRoot::State::kParked) return RootPoll::kPending;
+  assert(handle().done());
+  root.finish();
   return RootPoll::kComplete;
 }
 
 std::coroutine_handle<> PromiseBase::await_child(PromiseBase& child) noexcept {
-  assert(child.own_root_.state == ChainRoot::State::kUnpolled &&
+  assert(child.own_root_.state() == ChainRoot::State::kUnpolled &&
          "co_await on a Task that was already polled");
   child.parent_ = this;
   child.root_ = root_;
   awaited_ = &child;
-  return root_->transfer_to(child.self_);
+  return root_->active().transfer_to(child.handle());
 }
 
 std::coroutine_handle<> PromiseBase::finish() noexcept {
   // The root returns to poll_root(), which sees no leaf and completes.
   if (parent_ == nullptr) return std::noop_coroutine();
-  return root_->transfer_to(parent_->self_);
+  return root_->active().transfer_to(parent_->handle());
 }
 
 void PromiseBase::destroy_chain(PromiseBase& top) noexcept {
@@ -103,12 +99,10 @@ void PromiseBase::destroy_chain(PromiseBase& top) noexcept {
   while (frame != &top) {
     PromiseBase* parent = frame->parent_;
     parent->awaited_ = nullptr;
-    std::coroutine_handle<> doomed = frame->self_;
-    doomed.destroy();
+    frame->handle().destroy();
     frame = parent;
   }
-  std::coroutine_handle<> doomed = top.self_;
-  doomed.destroy();
+  top.handle().destroy();
 }
 
 }  // namespace magpie::coro_internal

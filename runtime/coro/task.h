@@ -43,7 +43,11 @@
 //     transitively, form a chain that shares one ChainRoot, stored in the
 //     root's promise. Exactly one coroutine of the chain runs at a time, and
 //     only inside the root's poll(). `root_` of every promise in the chain
-//     points at that ChainRoot.
+//     points at that ChainRoot. What only a running chain needs (the
+//     Context, the trampoline's next coroutine, the transfer count) lives in
+//     an ActivePoll on poll_root()'s stack, which the ChainRoot points at
+//     while it runs: a frame pays 16 bytes for the chain state it carries
+//     in case it becomes a root, not 40.
 //  3. Fresh context: a leaf future (a non-Task Future awaited somewhere in the
 //     chain) is only ever polled during a root poll, with that poll's
 //     Context. When it answers Pending the whole chain suspends back to the
@@ -155,30 +159,73 @@ template <class A>
 concept NotAFuture = !Future<std::remove_cvref_t<A>>;
 
 // Re-polls a parked leaf awaiter with the current Context. Returns the
-// coroutine waiting on it once the leaf is Ready (or threw; the awaiter
-// keeps the output or the exception), an empty handle while it is Pending.
-using RepollFn = std::coroutine_handle<> (*)(void* leaf, Context& cx) noexcept;
+// coroutine waiting on it once the leaf is Ready (the awaiter keeps the
+// output) or threw (into `error`, which the awaiter's await_resume rethrows
+// as that coroutine resumes, in the same poll), an empty handle while it is
+// Pending.
+using RepollFn = std::coroutine_handle<> (*)(void* leaf, Context& cx,
+                                             std::exception_ptr& error) noexcept;
 
-// The state a chain shares (rule 2). Lives in the root's promise.
-struct ChainRoot {
-  enum class State : std::uint8_t { kUnpolled, kRunning, kParked, kDone };
-
-  // Passes control to `next` (rule 4): as a symmetric transfer, or, after
+// What a running chain needs for one root poll (rule 2): on poll_root()'s
+// stack, reached through the root's ChainRoot while it is kRunning.
+struct ActivePoll {
+  // Passes control to `target` (rule 4): as a symmetric transfer, or, after
   // kMaxInlineTransfers in a row, through the trampoline in poll_root().
-  std::coroutine_handle<> transfer_to(std::coroutine_handle<> next) noexcept;
+  std::coroutine_handle<> transfer_to(std::coroutine_handle<> target) noexcept;
 
-  // Records the leaf awaiter the chain suspends on (rule 3).
+  Context* cx = nullptr;               // This poll's Context.
+  std::coroutine_handle<> next;        // The trampoline's next coroutine.
+  std::uint32_t inline_transfers = 0;  // Since the trampoline last resumed.
+  // What a re-polled leaf threw (RepollFn), until its awaiter rethrows it:
+  // kept here rather than in every awaiter of every frame.
+  std::exception_ptr leaf_error;
+};
+
+// The state a chain shares (rule 2). Lives in the root's promise. 16 bytes:
+// one word holds the state in its low bits and, by state, the running
+// poll's ActivePoll (kRunning) or the leaf awaiter it is parked on
+// (kParked); both are at least 4-aligned.
+class ChainRoot {
+ public:
+  enum class State : std::uintptr_t {
+    kUnpolled = 0,
+    kRunning = 1,
+    kParked = 2,
+    kDone = 3
+  };
+
+  State state() const noexcept { return static_cast<State>(word_ & kStateMask); }
+  // Precondition: kRunning.
+  ActivePoll& active() const noexcept {
+    assert(state() == State::kRunning);
+    return *reinterpret_cast<ActivePoll*>(word_ & ~kStateMask);
+  }
+  // Precondition: kParked.
+  void* leaf() const noexcept {
+    assert(state() == State::kParked);
+    return reinterpret_cast<void*>(word_ & ~kStateMask);
+  }
+  RepollFn repoll() const noexcept { return repoll_; }
+
+  void run(ActivePoll& active) noexcept { set(&active, State::kRunning); }
+  void finish() noexcept { set(nullptr, State::kDone); }
+  // Records the leaf awaiter the chain suspends on (rule 3). The running
+  // chain stops here: nothing reads active() again in this poll.
   void park(void* awaiter, RepollFn fn) noexcept {
-    leaf = awaiter;
-    repoll = fn;
+    set(awaiter, State::kParked);
+    repoll_ = fn;
   }
 
-  Context* cx = nullptr;         // This poll's Context; set only in kRunning.
-  std::coroutine_handle<> next;  // The trampoline's next coroutine to resume.
-  void* leaf = nullptr;          // The awaiter the chain is parked on.
-  RepollFn repoll = nullptr;     // Re-polls *leaf.
-  std::uint32_t inline_transfers = 0;  // Since the trampoline last resumed.
-  State state = State::kUnpolled;
+ private:
+  static constexpr std::uintptr_t kStateMask = 3;
+  void set(void* pointer, State state) noexcept {
+    const auto bits = reinterpret_cast<std::uintptr_t>(pointer);
+    assert((bits & kStateMask) == 0);
+    word_ = bits | static_cast<std::uintptr_t>(state);
+  }
+
+  std::uintptr_t word_ = 0;  // kUnpolled, no pointer
+  RepollFn repoll_ = nullptr;
 };
 
 // What poll_root() tells Task::poll() to answer.
@@ -195,11 +242,26 @@ class TaskAwaiter;
 // The untyped half of every Task's promise: chain links, the stored
 // exception, the chain state (used when this promise is the root), and
 // the await_transform that decides what `co_await x` means. Every frame
-// carries a ChainRoot because any Task may end up a root; that is about
-// 40 bytes per frame, paid to keep the chain state out of the movable Task.
+// carries a ChainRoot because any Task may end up a root; that is 16 bytes
+// per frame, paid to keep the chain state out of the movable Task. 48 bytes
+// in all.
+//
+// The frame's own handle is not stored: handle() recomputes it from the
+// promise's address. That needs the promise at the same offset in the frame
+// as a PromiseBase would be, which GCC and Clang guarantee for every
+// promise no more aligned than std::max_align_t (the frame starts with the
+// resume and destroy pointers, then the promise, aligned); Promise<T>
+// static_asserts that, and get_return_object() checks it in debug builds.
+// (Frames are only aligned to __STDCPP_DEFAULT_NEW_ALIGNMENT__ anyway: see
+// "Frame allocation".)
 class PromiseBase {
  public:
   PromiseBase() noexcept : root_(&own_root_) {}
+
+  // This promise's frame (see above).
+  std::coroutine_handle<> handle() noexcept {
+    return std::coroutine_handle<PromiseBase>::from_promise(*this);
+  }
   PromiseBase(const PromiseBase&) = delete;
   PromiseBase& operator=(const PromiseBase&) = delete;
 
@@ -267,7 +329,12 @@ class PromiseBase {
   static void destroy_chain(PromiseBase& top) noexcept;
 
  protected:
-  void set_self(std::coroutine_handle<> self) noexcept { self_ = self; }
+  // Debug check of handle()'s assumption, from the typed promise.
+  void check_handle(std::coroutine_handle<> typed) noexcept {
+    assert(typed.address() == handle().address() &&
+           "magpie: the promise is not where handle() expects it");
+    static_cast<void>(typed);
+  }
   void rethrow_if_failed() {
     if (exception_) std::rethrow_exception(exception_);
   }
@@ -288,7 +355,6 @@ class PromiseBase {
   PromiseBase* parent_ = nullptr;   // The awaiting frame; null for a root.
   PromiseBase* awaited_ = nullptr;  // The child frame this one owns and
                                     // awaits, while it runs.
-  std::coroutine_handle<> self_;    // This frame.
   std::exception_ptr exception_;    // What the body threw (rule 6).
   ChainRoot own_root_;              // Used when this frame is the root.
 };
@@ -296,6 +362,9 @@ class PromiseBase {
 template <class T>
 class Promise final : public PromiseBase {
   static_assert(!std::is_reference_v<T>, "Task<T&> is not supported");
+  static_assert(alignof(T) <= alignof(std::max_align_t),
+                "Task<T> of an over-aligned T is not supported (frames are "
+                "aligned to the default new alignment; see PromiseBase)");
 
  public:
   Task<T> get_return_object() noexcept;
@@ -333,7 +402,7 @@ class LeafAwaiter {
       : future_(&future), root_(&root) {}
 
   // The first poll happens here: a Ready leaf does not suspend at all.
-  bool await_ready() { return poll_leaf(*root_->cx); }
+  bool await_ready() { return poll_leaf(*root_->active().cx); }
 
   void await_suspend(std::coroutine_handle<> waiter) noexcept {
     waiter_ = waiter;
@@ -341,7 +410,11 @@ class LeafAwaiter {
   }
 
   Output await_resume() {
-    if (error_) std::rethrow_exception(error_);
+    // Set by repoll() just before this coroutine was resumed (rule 6).
+    std::exception_ptr& error = root_->active().leaf_error;
+    if (error != nullptr) [[unlikely]] {
+      std::rethrow_exception(std::exchange(error, nullptr));
+    }
     if constexpr (!std::is_void_v<Output>) return std::move(*output_);
   }
 
@@ -365,12 +438,13 @@ class LeafAwaiter {
     return true;
   }
 
-  static std::coroutine_handle<> repoll(void* self, Context& cx) noexcept {
+  static std::coroutine_handle<> repoll(void* self, Context& cx,
+                                        std::exception_ptr& error) noexcept {
     auto& awaiter = *static_cast<LeafAwaiter*>(self);
     try {
       if (!awaiter.poll_leaf(cx)) return {};
     } catch (...) {
-      awaiter.error_ = std::current_exception();  // Rethrown in await_resume.
+      error = std::current_exception();  // Rethrown in await_resume.
     }
     return awaiter.waiter_;
   }
@@ -379,7 +453,6 @@ class LeafAwaiter {
   ChainRoot* root_;
   std::coroutine_handle<> waiter_;
   [[no_unique_address]] Slot output_;
-  std::exception_ptr error_;
 };
 
 // The awaiter of `co_await task` (rules 2, 4): owns the child frame from
@@ -478,13 +551,13 @@ namespace coro_internal {
 template <class T>
 Task<T> Promise<T>::get_return_object() noexcept {
   auto frame = std::coroutine_handle<Promise<T>>::from_promise(*this);
-  set_self(frame);
+  check_handle(frame);
   return Task<T>(frame);
 }
 
 inline Task<void> Promise<void>::get_return_object() noexcept {
   auto frame = std::coroutine_handle<Promise<void>>::from_promise(*this);
-  set_self(frame);
+  check_handle(frame);
   return Task<void>(frame);
 }
 

@@ -91,22 +91,29 @@ class Cell {
   static constexpr std::size_t kFinished = 2;
   static constexpr std::size_t kCancelled = 3;
   struct Cancelled {};
+  // What a finished stage holds: the output (value or exception). For a
+  // void output only the exception pointer (null: it returned), 8 bytes
+  // where TaskOutput<void> takes 16, so the stage of a Task<void> task is
+  // no larger than the Task (a frame pointer).
+  struct FinishedVoid {
+    std::exception_ptr error;
+  };
+  using Finished = std::conditional_t<std::is_void_v<Output>, FinishedVoid,
+                                      TaskOutput<Output>>;
 
   // Header is the first member, so a Header* is the Cell's address.
   static Cell* from(Header* header) { return reinterpret_cast<Cell*>(header); }
 
   static bool poll(Header* header, Context& cx) {
     Cell* cell = from(header);
-    TaskOutput<Output> out;
+    Finished out;
     try {
       auto poll = std::get<kFuture>(cell->stage_).poll(cx);
       if (poll.is_pending()) {
         core::record_leaf<F>();  // unless a deeper future did (poll_stats.h)
         return false;
       }
-      if constexpr (std::is_void_v<Output>) {
-        out.value = true;
-      } else {
+      if constexpr (!std::is_void_v<Output>) {
         out.value.emplace(std::move(poll).value());
       }
     } catch (...) {
@@ -169,12 +176,11 @@ class Cell {
       cell->stage_.template emplace<kConsumed>();
       return;
     }
-    TaskOutput<Output>& src = std::get<kFinished>(cell->stage_);
+    Finished& src = std::get<kFinished>(cell->stage_);
     // Member-wise, so an output type need only be move-constructible.
     dst->error = std::move(src.error);
-    dst->cancelled = src.cancelled;
     if constexpr (std::is_void_v<Output>) {
-      dst->value = src.value;
+      dst->value = dst->error == nullptr;
     } else if (src.value.has_value()) {
       dst->value.emplace(std::move(*src.value));
     }
@@ -204,7 +210,7 @@ class Cell {
 
   Header header_;
   S scheduler_;
-  std::variant<std::monostate, F, TaskOutput<Output>, Cancelled> stage_;
+  std::variant<std::monostate, F, Finished, Cancelled> stage_;
   Trailer trailer_;
 };
 

@@ -11,28 +11,17 @@ struct TaskLabel::Cold {
   std::unique_ptr<char[]> name;  // null when unnamed
 };
 
-TaskLabel::TaskLabel(SpawnSite site) {
-  const auto file = reinterpret_cast<std::uint64_t>(site.file);
-  if ((file & ~kPointerMask) == 0 && site.line <= kMaxInlineLine) {
-    word_ = file | (std::uint64_t{site.line} << kLineShift);
-    return;
-  }
+void TaskLabel::make_cold(SpawnSite site) {
   word_ = reinterpret_cast<std::uint64_t>(new Cold{site, nullptr}) | kColdBit;
 }
 
-TaskLabel::~TaskLabel() {
-  if (is_cold()) delete cold();
-}
+void TaskLabel::destroy_cold() { delete cold(); }
 
 TaskLabel::Cold* TaskLabel::cold() const {
   return reinterpret_cast<Cold*>(word_ & ~kColdBit);
 }
 
-SpawnSite TaskLabel::site() const {
-  if (is_cold()) return cold()->site;
-  return SpawnSite{reinterpret_cast<const char*>(word_ & kPointerMask),
-                   static_cast<std::uint32_t>(word_ >> kLineShift)};
-}
+SpawnSite TaskLabel::cold_site() const { return cold()->site; }
 
 const char* TaskLabel::name() const {
   return is_cold() ? cold()->name.get() : nullptr;
@@ -41,8 +30,7 @@ const char* TaskLabel::name() const {
 void TaskLabel::set_name(std::string_view name) {
   if (!is_cold()) {
     if (name.empty()) return;
-    word_ =
-        reinterpret_cast<std::uint64_t>(new Cold{site(), nullptr}) | kColdBit;
+    make_cold(site());
   }
   std::unique_ptr<char[]> copy;
   if (!name.empty()) {

@@ -80,12 +80,25 @@ struct SpawnSite {
 class TaskLabel {
  public:
   TaskLabel() = default;
-  explicit TaskLabel(SpawnSite site);
+  explicit TaskLabel(SpawnSite site) {
+    const auto file = reinterpret_cast<std::uint64_t>(site.file);
+    if ((file & ~kPointerMask) == 0 && site.line <= kMaxInlineLine) {
+      word_ = file | (std::uint64_t{site.line} << kLineShift);
+    } else {
+      make_cold(site);
+    }
+  }
   TaskLabel(const TaskLabel&) = delete;
   TaskLabel& operator=(const TaskLabel&) = delete;
-  ~TaskLabel();
+  ~TaskLabel() {
+    if (is_cold()) destroy_cold();
+  }
 
-  SpawnSite site() const;
+  SpawnSite site() const {
+    if (is_cold()) return cold_site();
+    return SpawnSite{reinterpret_cast<const char*>(word_ & kPointerMask),
+                     static_cast<std::uint32_t>(word_ >> kLineShift)};
+  }
   // Lets `header->spawn_site` read as the SpawnSite it always was.
   operator SpawnSite() const { return site(); }  // NOLINT: implicit on purpose
   // The name given at spawn (SpawnOptions::name), NUL-terminated; null when
@@ -104,6 +117,10 @@ class TaskLabel {
 
   bool is_cold() const { return (word_ & kColdBit) != 0; }
   Cold* cold() const;
+  // The out-of-line rest (header.cc): the rare cold form.
+  void make_cold(SpawnSite site);
+  void destroy_cold();
+  SpawnSite cold_site() const;
 
   std::uint64_t word_ = 0;
 };

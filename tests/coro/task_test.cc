@@ -545,3 +545,30 @@ TEST(TaskTest, NothingLeaksWhenTheBodyThrows) {
 
 }  // namespace
 }  // namespace magpie
+
+namespace magpie {
+namespace {
+
+// Memory per frame (issue 10): the chain links, the exception and a 16-byte
+// ChainRoot; the frame's handle and the running poll's state are not kept.
+static_assert(sizeof(coro_internal::PromiseBase) == 48);
+
+// An output as aligned as std::max_align_t: PromiseBase::handle() must still
+// find the frame (its debug check runs in get_return_object()).
+struct alignas(alignof(std::max_align_t)) Wide {
+  long double value;
+};
+
+Task<Wide> wide_child(long double v) { co_return Wide{v}; }
+
+Task<long double> wide_parent() {
+  Wide w = co_await wide_child(2.5L);
+  co_return w.value * 2;
+}
+
+TEST(TaskTest, MaxAlignedOutputThroughAChain) {
+  EXPECT_EQ(block_on(wide_parent()), 5.0L);
+}
+
+}  // namespace
+}  // namespace magpie
