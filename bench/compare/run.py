@@ -46,6 +46,8 @@ BUILD = os.path.join(HERE, "build")  # Go and Asio binaries (git-ignored).
 
 PACKAGES = ["librust-tokio-dev", "cargo", "golang-go", "libasio-dev"]
 PEERS = ["magpie", "tokio", "go", "asio"]
+# Selectable with --peers, not run by default.
+EXTRA_PEERS = ["magpie-workers"]
 
 # name, unit, what one sample is. Lower is better for all of them.
 WORKLOADS = [
@@ -104,6 +106,11 @@ def install():
 def peer_command(peer):
     return {
         "magpie": [os.path.join(ROOT, "bazel-bin/bench/compare/magpie_peer")],
+        # The same binary with workers driving epoll and the timers
+        # (Builder::io_driver(IoDriver::kWorkers)); not in the default set.
+        "magpie-workers": ["env", "MAGPIE_IO_DRIVER=workers",
+                           os.path.join(ROOT,
+                                        "bazel-bin/bench/compare/magpie_peer")],
         "tokio": [os.path.join(HERE, "tokio/target/release/tokio_peer")],
         "go": [os.path.join(BUILD, "go_peer")],
         "asio": [os.path.join(BUILD, "asio_peer")],
@@ -160,6 +167,8 @@ def versions():
     commit = first_line(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
     return {
         "magpie": f"git {commit}, g++ -O2 -march=native (bazel --config=opt)",
+        "magpie-workers": f"the same, MAGPIE_IO_DRIVER=workers "
+                          f"(IoDriver::kWorkers)",
         "tokio": f"tokio {deb('librust-tokio-dev')} (librust-tokio-dev), "
                  f"{first_line(['/usr/bin/rustc', '--version'])}",
         "go": f"{first_line(['/usr/bin/go', 'version'])} (golang-go {deb('golang-go')})",
@@ -499,7 +508,7 @@ def main():
     peers = args.peers.split(",")
     workloads = args.workloads.split(",")
     known = [w[0] for w in WORKLOADS] + ["echo"]
-    bad = [p for p in peers if p not in PEERS] + [
+    bad = [p for p in peers if p not in PEERS + EXTRA_PEERS] + [
         w for w in workloads if w not in known]
     if bad or "magpie" not in peers or args.workers < 1:
         parser.error(f"unknown peer/workload {bad}, or no magpie, or workers < 1")
