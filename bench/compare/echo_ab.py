@@ -7,8 +7,8 @@ Prints one line per run and, per (binary, workers), the medians of req/s,
 server CPU seconds per 200k requests (from /proc, as run.py) and RTT p99, and
 the ratios of every binary to the first.
 
-    bench/compare/echo_ab.py --bin old=/tmp/old_peer --bin new=bazel-bin/... \
-        --load bazel-bin/bench/echo_load --workers 1,2 --rounds 3
+    bench/compare/echo_ab.py --bin old=/tmp/old_peer --bin new=bazel-out/k8-opt/bin/... \
+        --load bazel-out/k8-opt/bin/bench/echo_load --workers 1,2 --rounds 3
 """
 import argparse
 import os

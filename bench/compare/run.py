@@ -43,6 +43,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD = os.path.join(HERE, "build")  # Go and Asio binaries (git-ignored).
+# magpie's binaries from the --config=opt build (-c opt). Not bazel-bin: that
+# link follows the last Bazel command's compilation mode, so after a plain
+# `bazel test` it names -O1 builds with asserts (a --no-build run once
+# measured those by mistake).
+OPT_BIN = os.path.join(ROOT, "bazel-out/k8-opt/bin")
 
 PACKAGES = ["librust-tokio-dev", "cargo", "golang-go", "libasio-dev"]
 PEERS = ["magpie", "tokio", "go", "asio"]
@@ -105,12 +110,11 @@ def install():
 
 def peer_command(peer):
     return {
-        "magpie": [os.path.join(ROOT, "bazel-bin/bench/compare/magpie_peer")],
+        "magpie": [os.path.join(OPT_BIN, "bench/compare/magpie_peer")],
         # The same binary with workers driving epoll and the timers
         # (Builder::io_driver(IoDriver::kWorkers)); not in the default set.
         "magpie-workers": ["env", "MAGPIE_IO_DRIVER=workers",
-                           os.path.join(ROOT,
-                                        "bazel-bin/bench/compare/magpie_peer")],
+                           os.path.join(OPT_BIN, "bench/compare/magpie_peer")],
         "tokio": [os.path.join(HERE, "tokio/target/release/tokio_peer")],
         "go": [os.path.join(BUILD, "go_peer")],
         "asio": [os.path.join(BUILD, "asio_peer")],
@@ -118,7 +122,7 @@ def peer_command(peer):
 
 
 def echo_load_binary():
-    return os.path.join(ROOT, "bazel-bin/bench/echo_load")
+    return os.path.join(OPT_BIN, "bench/echo_load")
 
 
 def build(peers):
