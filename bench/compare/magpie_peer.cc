@@ -4,6 +4,8 @@
 //   PEER bench WORKLOAD WORKERS SAMPLES [SCALE]
 //       one warm-up sample, then SAMPLES lines "sample <value>" (the
 //       workload's unit, workloads.h); a runtime with WORKERS workers.
+//   PEER build
+//       how it was compiled: "build optimized=0|1 ndebug=0|1".
 //   PEER echo WORKERS
 //       an echo server on 127.0.0.1:0: prints "port <n>", serves until it
 //       is killed, or exits by itself after kMaxServe (bounded runs).
@@ -62,6 +64,18 @@ int usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // How this binary was compiled; run.py refuses to measure a build with
+  // asserts or without optimization.
+  if (argc == 2 && std::string(argv[1]) == "build") {
+#if defined(__OPTIMIZE__) && defined(NDEBUG)
+    std::printf("build optimized=1 ndebug=1\n");
+#elif defined(__OPTIMIZE__)
+    std::printf("build optimized=1 ndebug=0\n");
+#else
+    std::printf("build optimized=0 ndebug=0\n");
+#endif
+    return 0;
+  }
   if (argc < 3) return usage();
   const std::string mode = argv[1];
   const int workers = std::atoi(argv[mode == "bench" ? 3 : 2]);

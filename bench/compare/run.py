@@ -121,6 +121,21 @@ def peer_command(peer):
     }[peer]
 
 
+def check_magpie_build(cmd):
+    """None if `cmd` (a magpie peer) is an optimized NDEBUG build, else why
+    not: a --no-build run once measured an -O1 build with asserts."""
+    try:
+        out = subprocess.run(cmd + ["build"], stdout=subprocess.PIPE,
+                             text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"{' '.join(cmd)}: {e}"
+    if out.returncode != 0 or "optimized=1 ndebug=1" not in out.stdout:
+        return (f"{' '.join(cmd)} is not an optimized NDEBUG build "
+                f"({out.stdout.strip() or 'no answer'}); build it with "
+                f"bazel build --config=opt //bench/compare:magpie_peer")
+    return None
+
+
 def echo_load_binary():
     return os.path.join(OPT_BIN, "bench/echo_load")
 
@@ -521,6 +536,12 @@ def main():
         install()
     if not args.no_build:
         build(peers)
+    for p in peers:
+        if p.startswith("magpie"):
+            problem = check_magpie_build(peer_command(p))
+            if problem:
+                log(f"run.py: {problem}")
+                sys.exit(2)
     info = versions()
     info["date"] = datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC")
