@@ -26,6 +26,8 @@ class Worker {
 
   // Called by Shared::schedule on this worker's thread.
   void schedule_local(task::Notified task, bool use_lifo);
+  // Called by Shared::schedule_new (a spawn) on this worker's thread.
+  void schedule_new_local(task::Notified task);
 
   Shared* shared() const { return shared_; }
 
@@ -158,7 +160,7 @@ void Shared::flush_wake_batch(void* self, void* const* items, std::size_t n) {
 
 void Shared::schedule_new(task::Notified task) {
   if (is_current_thread_worker()) {
-    current_worker->schedule_local(std::move(task), /*use_lifo=*/false);
+    current_worker->schedule_new_local(std::move(task));
     return;
   }
   inject_.push(std::move(task));
@@ -375,6 +377,13 @@ void Worker::schedule_local(task::Notified task, bool use_lifo) {
   if (!in_driver_turn_ && should_notify_others()) {
     shared_->notify_parked_local();
   }
+}
+
+void Worker::schedule_new_local(task::Notified task) {
+  // The LIFO slot only when it is empty: a task that spawns one successor
+  // (a chain) hands it over hot and unstealable, as Tokio does, while a
+  // burst of spawns keeps its FIFO order in the queue and displaces nothing.
+  schedule_local(std::move(task), /*use_lifo=*/!lifo_slot_);
 }
 
 void Worker::maintenance() {

@@ -5,7 +5,8 @@
 // Shape (DESIGN.md §3):
 //   - N workers, one thread each. Worker i owns remotes[i].queue (a bounded
 //     LocalQueue: it pushes and pops, others steal half) and a LIFO slot for
-//     the task its running task just woke.
+//     the task its running task just woke, or just spawned if the slot was
+//     empty (a chain of spawns stays on one worker, as in Tokio).
 //   - One Inject queue for spawns and wakes from threads that are not
 //     workers of this runtime, and for local-queue overflow.
 //   - Idle (idle.h) decides who sleeps and who is woken.
@@ -122,7 +123,8 @@ class Shared {
   // core::WakeBatch flush: `items` are task::Header* of this scheduler, each
   // owning a queue reference; one inject push_batch, one notification.
   static void flush_wake_batch(void* self, void* const* items, std::size_t n);
-  // A new task (spawn): the back of the current worker's queue, or inject.
+  // A new task (spawn): the current worker's LIFO slot if it is empty, else
+  // the back of its queue; from other threads the inject queue.
   void schedule_new(task::Notified task);
 
   // Wakes one sleeping worker if no worker is searching (idle rule 2).
