@@ -20,6 +20,8 @@ class Worker {
         remote_(shared->remotes_[index].get()),
         chaos_(remote_->chaos.get()),
         watch_polls_(shared->stall_monitor_ != nullptr),
+        ticks_to_maintenance_(shared->config_.event_interval),
+        ticks_to_inject_check_(shared->config_.global_queue_interval),
         rng_state_(0x9E3779B97F4A7C15ull * (index + 1)) {}
 
   void run();
@@ -51,7 +53,11 @@ class Worker {
   const bool watch_polls_;  // a stall monitor reads remote_->poll_slot
   task::Notified lifo_slot_;
   std::uint32_t lifo_polls_ = 0;
-  std::uint32_t tick_ = 0;
+  // Countdowns to the tick's periodic checks (worker.h, worker loop 1):
+  // a decrement and a test per tick, where `tick % interval` was a division
+  // by a runtime value on every tick, twice.
+  std::uint32_t ticks_to_maintenance_;   // event_interval
+  std::uint32_t ticks_to_inject_check_;  // global_queue_interval
   bool is_searching_ = false;
   bool spun_ = false;  // spun since it last ran a task (spin_for_work)
   // Inside a driver turn (park or maintenance): schedule_local defers the
@@ -251,8 +257,8 @@ void Worker::run() {
   std::optional<core::ChaosHookScope> chaos_hook;
   if (chaos_ != nullptr) chaos_hook.emplace(chaos_);
   while (true) {
-    ++tick_;
-    if (tick_ % shared_->config_.event_interval == 0) {
+    if (--ticks_to_maintenance_ == 0) {
+      ticks_to_maintenance_ = shared_->config_.event_interval;
       if (shared_->is_shutdown()) break;
       maintenance();
     }
@@ -270,7 +276,8 @@ void Worker::run() {
 }
 
 task::Notified Worker::next_task() {
-  if (tick_ % shared_->config_.global_queue_interval == 0) {
+  if (--ticks_to_inject_check_ == 0) {
+    ticks_to_inject_check_ = shared_->config_.global_queue_interval;
     if (task::Notified task = shared_->inject_.pop()) {
       lifo_polls_ = 0;
       return task;
