@@ -22,7 +22,7 @@ OwnedTasks::OwnedTasks(std::size_t min_shards)
 
 OwnedTasks::~OwnedTasks() {
   for (std::size_t i = 0; i < num_shards_; ++i) {
-    core::MutexLock lock(&shards_[i].mu);
+    core::WordMutexLock lock(&shards_[i].mu);
     assert(shards_[i].head == nullptr &&
            "OwnedTasks destroyed with live tasks");
   }
@@ -31,7 +31,7 @@ OwnedTasks::~OwnedTasks() {
 bool OwnedTasks::bind(Header* header) {
   Trailer* trailer = trailer_of(header);
   Shard& shard = shard_of(header);
-  core::MutexLock lock(&shard.mu);
+  core::WordMutexLock lock(&shard.mu);
   if (shard.closed) return false;  // owned rule 1
   trailer->owned_prev = kOwnedListHead;
   trailer->owned_next = shard.head;
@@ -44,7 +44,7 @@ bool OwnedTasks::bind(Header* header) {
 bool OwnedTasks::remove(Header* header) {
   Trailer* trailer = trailer_of(header);
   Shard& shard = shard_of(header);
-  core::MutexLock lock(&shard.mu);
+  core::WordMutexLock lock(&shard.mu);
   if (trailer->owned_prev == nullptr) return false;  // on no list
   if (trailer->owned_prev != kOwnedListHead) {
     trailer_of(trailer->owned_prev)->owned_next = trailer->owned_next;
@@ -60,7 +60,7 @@ bool OwnedTasks::remove(Header* header) {
 }
 
 Header* OwnedTasks::pop_front(Shard& shard) {
-  core::MutexLock lock(&shard.mu);
+  core::WordMutexLock lock(&shard.mu);
   Header* header = shard.head;
   if (header == nullptr) return nullptr;
   Trailer* trailer = trailer_of(header);
@@ -76,7 +76,7 @@ Header* OwnedTasks::pop_front(Shard& shard) {
 std::size_t OwnedTasks::close_and_shutdown_all() {
   // Owned rule 2: close every shard before emptying any.
   for (std::size_t i = 0; i < num_shards_; ++i) {
-    core::MutexLock lock(&shards_[i].mu);
+    core::WordMutexLock lock(&shards_[i].mu);
     shards_[i].closed = true;
   }
   std::size_t taken = 0;
@@ -94,7 +94,7 @@ std::size_t OwnedTasks::close_and_shutdown_all() {
 bool OwnedTasks::is_closed() {
   // Owned rule 3: the last shard closes last.
   Shard& last = shards_[num_shards_ - 1];
-  core::MutexLock lock(&last.mu);
+  core::WordMutexLock lock(&last.mu);
   return last.closed;
 }
 
@@ -103,7 +103,7 @@ std::vector<TaskDump> OwnedTasks::dump() {
   const std::uint32_t now_ms = core::coarse_now_ms();
   for (std::size_t i = 0; i < num_shards_; ++i) {
     Shard& shard = shards_[i];
-    core::MutexLock lock(&shard.mu);
+    core::WordMutexLock lock(&shard.mu);
     out.reserve(out.size() + shard.count);
     // Safe to read: every task on the list is kept alive by the list's
     // reference, and unlinking needs this shard's lock.
@@ -136,7 +136,7 @@ std::vector<TaskDump> OwnedTasks::dump() {
 std::size_t OwnedTasks::size() {
   std::size_t total = 0;
   for (std::size_t i = 0; i < num_shards_; ++i) {
-    core::MutexLock lock(&shards_[i].mu);
+    core::WordMutexLock lock(&shards_[i].mu);
     total += shards_[i].count;
   }
   return total;

@@ -9,7 +9,8 @@
 //
 // Threads: every method from any thread. The list is split into a power of
 // two of shards, each an intrusive list (the links live in each task's
-// Trailer) with its own mutex; a task lives in shard `id & (shards - 1)`,
+// Trailer) with its own lock (a core::WordMutex: one inlined CAS to lock,
+// one exchange to unlock); a task lives in shard `id & (shards - 1)`,
 // fixed for its life, so every spawn and completion takes one shard's lock
 // and workers spawning and completing at once rarely meet (Tokio shards the
 // same way). No task code runs under a lock: shutdown takes tasks off one at
@@ -36,7 +37,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "runtime/core/atomic.h"
-#include "runtime/core/mutex.h"
+#include "runtime/core/word_mutex.h"
 #include "runtime/task/header.h"
 #include "runtime/task/task_dump.h"
 
@@ -80,7 +81,7 @@ class OwnedTasks {
 
  private:
   struct alignas(core::kCacheLineSize) Shard {
-    core::Mutex mu;
+    core::WordMutex mu;
     Header* head ABSL_GUARDED_BY(mu) = nullptr;
     std::size_t count ABSL_GUARDED_BY(mu) = 0;
     bool closed ABSL_GUARDED_BY(mu) = false;
