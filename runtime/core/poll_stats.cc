@@ -7,6 +7,7 @@ namespace magpie::core {
 constinit thread_local Atomic<const std::type_info*>* current_leaf_slot =
     nullptr;
 constinit thread_local std::uint32_t current_poll_ms = 0;
+constinit thread_local std::uint32_t worker_clock_ms = 0;
 
 std::uint32_t coarse_now_ms() noexcept {
   constexpr std::uint64_t kNanosPerMilli = 1'000'000;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "runtime/core/coop.h"
+#include "runtime/core/poll_stats.h"
 #include "runtime/core/wake_batch.h"
 
 namespace magpie::scheduler {
@@ -58,6 +59,9 @@ class Worker {
   // by a runtime value on every tick, twice.
   std::uint32_t ticks_to_maintenance_;   // event_interval
   std::uint32_t ticks_to_inject_check_;  // global_queue_interval
+  // Polls until the next read of the clock into core::worker_clock_ms
+  // (poll_stats.h, "Worker clock"); 1: the next poll reads it.
+  std::uint32_t polls_to_clock_read_ = 1;
   bool is_searching_ = false;
   bool spun_ = false;  // spun since it last ran a task (spin_for_work)
   // Inside a driver turn (park or maintenance): schedule_local defers the
@@ -70,6 +74,11 @@ namespace {
 
 // spin_for_work(): queue checks between reads of the clock.
 constexpr std::uint32_t kSpinChecksPerClockRead = 16;
+
+// Polls stamped with one clock reading (poll_stats.h, "Worker clock"): the
+// coarse clock only moves every 1-4 ms, and 16 short polls take
+// microseconds, so the stamps stay as good as the clock's tick.
+constexpr std::uint32_t kPollsPerClockRead = 16;
 
 inline void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -240,6 +249,7 @@ void Shared::run_worker(const Arc<Shared>& shared, std::size_t index) {
   Worker worker(shared.get(), index);
   CurrentWorkerScope scope(&worker);
   worker.run();
+  core::worker_clock_ms = 0;  // nothing stamps with it after the worker
 }
 
 // ---- Worker --------------------------------------------------------------
@@ -332,6 +342,10 @@ void Worker::run_task(task::Notified task) {
     }
   }
   remote_->counters.polls.add();  // counted as it starts
+  if (--polls_to_clock_read_ == 0) {
+    polls_to_clock_read_ = kPollsPerClockRead;
+    core::worker_clock_ms = core::coarse_now_ms();
+  }
   coop::BudgetScope budget;
   if (watch_polls_) [[unlikely]] {
     remote_->poll_slot.begin(task.header()->id, task.header()->spawn_site);
@@ -426,6 +440,8 @@ bool Worker::spin_for_work() {
 }
 
 void Worker::park() {
+  // However long this takes, the first poll after it reads the clock.
+  polls_to_clock_read_ = 1;
   if (chaos_ != nullptr) [[unlikely]]
     chaos_->before_park();
   // Spin once per idle spell (spun_ is cleared when a task runs): bounded,
