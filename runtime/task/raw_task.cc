@@ -257,6 +257,8 @@ bool try_read_output(Header* header, void* out, const Waker& waker) {
 
 void drop_join_handle(Header* header) {
   switch (header->state.unset_join_interested()) {
+    case TransitionToJoinHandleDrop::kDone:
+      return;  // a detached spawn: one RMW dropped interest and reference
     case TransitionToJoinHandleDrop::kDropOutput:
       // State rule 4: the output is ours (empty if it was already read); an
       // exception still in it was never awaited: unhandled.

@@ -178,6 +178,12 @@ TransitionToJoinHandleDrop State::unset_join_interested() {
     if (s.is_complete()) {
       return std::pair{next, TransitionToJoinHandleDrop::kDropOutput};
     }
+    if (!s.is_join_waker_set() && s.holder_count() > 1) {
+      // State rule 3: with JOIN_WAKER clear the slot is the handle's and
+      // empty, so nothing is left for it to do; another holder keeps the
+      // cell alive, so this is never the last reference.
+      return std::pair{next - S::kRefOne, TransitionToJoinHandleDrop::kDone};
+    }
     return std::pair{next & ~S::kJoinWaker,
                      TransitionToJoinHandleDrop::kDropJoinWaker};
   });

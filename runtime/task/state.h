@@ -55,11 +55,16 @@
 //    transition_to_shutdown          |                           |   (the caller drops the future now)
 //                                    | RUNNING or COMPLETE       | +CANCELLED -> DoNothing (the runner
 //                                    |                           |   cancels it when its poll ends)
-//  JoinHandle drop                   | not COMPLETE              | -JOIN_INTEREST-JOIN_WAKER
-//    unset_join_interested           |                           |   -> DropJoinWaker (the slot is the
-//                                    |                           |   handle's: it drops the waker)
+//  JoinHandle drop                   | not COMPLETE, JOIN_WAKER  | -JOIN_INTEREST, ref-1 -> Done (the
+//    unset_join_interested           |   clear, ref > 1          |   slot is empty, rule 3: nothing is
+//                                    |                           |   left for the handle to do)
+//                                    | not COMPLETE, otherwise   | -JOIN_INTEREST-JOIN_WAKER
+//                                    |                           |   -> DropJoinWaker (the slot is the
+//                                    |                           |   handle's: it drops the waker, then
+//                                    |                           |   its reference)
 //                                    | COMPLETE                  | -JOIN_INTEREST -> DropOutput (the
-//                                    |                           |   handle drops the unread output)
+//                                    |                           |   handle drops the unread output,
+//                                    |                           |   then its reference)
 //  join waker set                    | not COMPLETE              | +JOIN_WAKER -> Ok (the runtime wakes it)
 //    set_join_waker                  | COMPLETE                  | unchanged -> Complete: read the output
 //  join waker cleared (to replace)   | not COMPLETE              | -JOIN_WAKER -> Ok (the slot is the
@@ -185,6 +190,7 @@ enum class [[nodiscard]] TransitionToShutdown{
 };
 // What a dropped JoinHandle still owns.
 enum class [[nodiscard]] TransitionToJoinHandleDrop{
+    kDone,           // nothing: its reference is gone too (one RMW)
     kDropJoinWaker,  // not COMPLETE: the join-waker slot is the handle's
     kDropOutput,     // COMPLETE: the output (empty if read) is the handle's
 };
@@ -213,7 +219,10 @@ class State {
   // Runtime shutdown.
   TransitionToShutdown transition_to_shutdown();
 
-  // Clears JOIN_INTEREST (and JOIN_WAKER unless COMPLETE).
+  // Clears JOIN_INTEREST (and JOIN_WAKER unless COMPLETE). In the common
+  // case (a detached spawn: not COMPLETE, no join waker, another holder
+  // left) it drops the handle's reference in the same RMW (kDone);
+  // otherwise the caller drops it after its part.
   TransitionToJoinHandleDrop unset_join_interested();
   // Sets JOIN_WAKER unless COMPLETE.
   TransitionJoinWaker set_join_waker();

@@ -239,6 +239,25 @@ TEST(StateTest, DroppingJoinInterestAfterCompleteKeepsWaker) {
   EXPECT_TRUE(state.load().is_join_waker_set());
 }
 
+TEST(StateTest, DetachedHandleDropsInterestAndReferenceInOneStep) {
+  State state(3);
+  EXPECT_EQ(state.unset_join_interested(), TransitionToJoinHandleDrop::kDone);
+  EXPECT_FALSE(state.load().is_join_interested());
+  EXPECT_EQ(state.load().ref_count(), 2u);
+  // Nobody reads the output now (state rule 4).
+  ASSERT_EQ(state.transition_to_running(), TransitionToRunning::kSuccess);
+  EXPECT_EQ(state.transition_to_complete(), TransitionToComplete::kDropOutput);
+}
+
+TEST(StateTest, LastHolderHandleKeepsItsReferenceForTheCaller) {
+  State state(1);
+  EXPECT_EQ(state.unset_join_interested(),
+            TransitionToJoinHandleDrop::kDropJoinWaker);
+  EXPECT_FALSE(state.load().is_join_interested());
+  EXPECT_EQ(state.load().ref_count(), 1u);
+  EXPECT_TRUE(state.ref_dec());
+}
+
 TEST(StateTest, ReferenceCounting) {
   State state(1);
   state.ref_inc();
