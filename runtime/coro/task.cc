@@ -39,7 +39,8 @@ std::coroutine_handle<> ActivePoll::transfer_to(
 }
 
 RootPoll PromiseBase::poll_root(Context& cx) {
-  ChainRoot& root = own_root_;
+  assert(!link_.is_child() && "a Task polled after it was awaited");
+  ChainRoot& root = link_;
   ActivePoll active;
   switch (root.state()) {
     case ChainRoot::State::kUnpolled:
@@ -77,18 +78,20 @@ RootPoll PromiseBase::poll_root(Context& cx) {
 }
 
 std::coroutine_handle<> PromiseBase::await_child(PromiseBase& child) noexcept {
-  assert(child.own_root_.state() == ChainRoot::State::kUnpolled &&
+  assert(!child.link_.is_child() &&
+         child.link_.state() == ChainRoot::State::kUnpolled &&
          "co_await on a Task that was already polled");
-  child.parent_ = this;
-  child.root_ = root_;
+  ChainRoot& chain = root();
+  child.link_.make_child(this, chain);
   awaited_ = &child;
-  return root_->active().transfer_to(child.handle());
+  return chain.active().transfer_to(child.handle());
 }
 
 std::coroutine_handle<> PromiseBase::finish() noexcept {
   // The root returns to poll_root(), which sees no leaf and completes.
-  if (parent_ == nullptr) return std::noop_coroutine();
-  return root_->active().transfer_to(parent_->handle());
+  PromiseBase* parent = this->parent();
+  if (parent == nullptr) return std::noop_coroutine();
+  return link_.chain_root()->active().transfer_to(parent->handle());
 }
 
 void PromiseBase::destroy_chain(PromiseBase& top) noexcept {
@@ -97,7 +100,7 @@ void PromiseBase::destroy_chain(PromiseBase& top) noexcept {
   // Rule 5: innermost first. Unlinking a frame from its parent before
   // destroying it keeps the parent's own destruction shallow.
   while (frame != &top) {
-    PromiseBase* parent = frame->parent_;
+    PromiseBase* parent = frame->parent();
     parent->awaited_ = nullptr;
     frame->handle().destroy();
     frame = parent;
