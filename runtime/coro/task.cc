@@ -83,7 +83,7 @@ std::coroutine_handle<> PromiseBase::await_child(PromiseBase& child) noexcept {
          "co_await on a Task that was already polled");
   ChainRoot& chain = root();
   child.link_.make_child(this, chain);
-  awaited_ = &child;
+  set_awaited(&child);
   return chain.active().transfer_to(child.handle());
 }
 
@@ -94,14 +94,32 @@ std::coroutine_handle<> PromiseBase::finish() noexcept {
   return link_.chain_root()->active().transfer_to(parent->handle());
 }
 
+void PromiseBase::store_error(std::exception_ptr error) noexcept {
+  assert(awaited_or_error_ == 0 && "a body threw while awaiting a child");
+  auto* stored = new (std::nothrow) std::exception_ptr(std::move(error));
+  awaited_or_error_ = reinterpret_cast<std::uintptr_t>(stored) | kErrorBit;
+}
+
+void PromiseBase::rethrow_error() {
+  auto* stored =
+      reinterpret_cast<std::exception_ptr*>(awaited_or_error_ & ~kErrorBit);
+  if (stored == nullptr) throw std::bad_alloc();  // store_error() failed.
+  std::rethrow_exception(*stored);
+}
+
+void PromiseBase::free_error() noexcept {
+  delete reinterpret_cast<std::exception_ptr*>(awaited_or_error_ & ~kErrorBit);
+  awaited_or_error_ = 0;
+}
+
 void PromiseBase::destroy_chain(PromiseBase& top) noexcept {
   PromiseBase* frame = &top;
-  while (frame->awaited_ != nullptr) frame = frame->awaited_;
+  while (frame->awaited() != nullptr) frame = frame->awaited();
   // Rule 5: innermost first. Unlinking a frame from its parent before
   // destroying it keeps the parent's own destruction shallow.
   while (frame != &top) {
     PromiseBase* parent = frame->parent();
-    parent->awaited_ = nullptr;
+    parent->release_child();
     frame->handle().destroy();
     frame = parent;
   }

@@ -550,9 +550,10 @@ namespace magpie {
 namespace {
 
 // Memory per frame (issue 10): a 16-byte ChainRoot (a root's state, or a
-// child's parent and root), the awaited child and the exception; the
-// frame's handle and the running poll's state are not kept.
-static_assert(sizeof(coro_internal::PromiseBase) == 32);
+// child's parent and root) and one word for the awaited child or, once the
+// body threw, the exception; the frame's handle and the running poll's
+// state are not kept.
+static_assert(sizeof(coro_internal::PromiseBase) == 24);
 // A frame awaiting a leaf keeps the leaf's address and its own promise.
 static_assert(sizeof(coro_internal::LeafAwaiter<AddressCheckingFuture>) == 16);
 
