@@ -92,8 +92,7 @@ inline constexpr std::uint32_t kKeepEmptySlabs = 1;
 inline constexpr std::uint32_t kDrainInterval = 64;
 
 static_assert(kAlignment <= kGranule && kGranule % kAlignment == 0);
-static_assert(kGranule % kSmallGranule == 0 &&
-              kSmallGranule >= sizeof(void*));
+static_assert(kGranule % kSmallGranule == 0 && kSmallGranule >= sizeof(void*));
 
 // `size` bytes aligned to `align` (at most kAlignment; kSmallGranule or
 // less takes the finer size classes of rule 1). Throws std::bad_alloc.

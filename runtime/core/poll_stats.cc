@@ -38,7 +38,7 @@ struct Chunk {
 struct LeafTable {
   std::mutex mu;
   std::unordered_map<const std::type_info*, LeafId> ids;  // Guarded by mu.
-  LeafId next = 1;                                         // Guarded by mu.
+  LeafId next = 1;                                        // Guarded by mu.
   Atomic<Chunk*> chunks[kChunks] = {};
 };
 

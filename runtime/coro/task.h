@@ -416,8 +416,8 @@ class PromiseBase {
                             : nullptr;
   }
 
-  ChainRoot link_;                  // The chain's state or the way to it
-                                    // (rule 2; ChainRoot's roles).
+  // The chain's state or the way to it (rule 2; ChainRoot's roles).
+  ChainRoot link_;
   // One word, by kErrorBit: while the body runs, the child frame this one
   // owns and awaits (or 0); once the body threw (rule 6), what it threw, as
   // a heap-allocated std::exception_ptr tagged with kErrorBit (the body

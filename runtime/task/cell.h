@@ -42,8 +42,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <type_traits>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "runtime/alloc/recycling_allocator.h"
