@@ -25,7 +25,7 @@ Sleep::Sleep(Sleep&& other) noexcept
 Sleep::~Sleep() {
   // Unlinked under the timer lock: afterwards the reactor never touches
   // entry_ again, and its waker is dropped by ~TimerEntry with no lock held.
-  if (linked_) handle_->driver().timers().remove(&entry_);
+  if (linked_) handle_.driver().timers().remove(&entry_);
 }
 
 bool Sleep::is_elapsed() const {
@@ -35,7 +35,7 @@ bool Sleep::is_elapsed() const {
 
 void Sleep::reset(Clock::time_point deadline) {
   if (linked_) {
-    handle_->driver().timers().remove(&entry_);
+    handle_.driver().timers().remove(&entry_);
     linked_ = false;
   }
   entry_.reset_state();
@@ -60,7 +60,7 @@ Poll<absl::Status> Sleep::poll_timer(Context& cx) {
       done_ = true;
       return absl::OkStatus();
     }
-    if (!handle_.has_value()) {
+    if (!handle_) {
       absl::StatusOr<reactor::Handle> handle = reactor::Handle::current();
       if (!handle.ok()) return handle.status();
       handle_ = *std::move(handle);
@@ -68,11 +68,11 @@ Poll<absl::Status> Sleep::poll_timer(Context& cx) {
     // Register first, then link: the reactor may fire the moment it is
     // linked, and must find this poll's waker.
     entry_.register_waker(cx.waker());
-    switch (handle_->driver().timers().insert(&entry_, deadline_)) {
+    switch (handle_.driver().timers().insert(&entry_, deadline_)) {
       case TimerQueue::InsertResult::kInserted:
         break;
       case TimerQueue::InsertResult::kInsertedWakeReactor:
-        handle_->driver().unpark();
+        handle_.driver().unpark();
         break;
       case TimerQueue::InsertResult::kElapsed:
         done_ = true;

@@ -84,17 +84,22 @@ class TimerEntry {
     return waker_.take();
   }
 
+  // Layout: the one-byte fields come last, so an owner that declares the
+  // entry [[no_unique_address]] may put its own small fields in the tail
+  // padding (Sleep does: 72 bytes, not 80).
   TimerEntry* prev_ = nullptr;
   TimerEntry* next_ = nullptr;
   std::uint64_t when_ = 0;  // Tick (ms since the queue's origin) it is due.
+  AtomicWaker waker_;
+  core::Atomic<std::uint32_t> state_{
+      static_cast<std::uint32_t>(TimerState::kIdle)};
   std::uint8_t level_ = 0;
   std::uint8_t slot_ = 0;
   bool linked_ = false;
-
-  core::Atomic<std::uint32_t> state_{
-      static_cast<std::uint32_t>(TimerState::kIdle)};
-  AtomicWaker waker_;
 };
+
+static_assert(sizeof(TimerEntry) == 56,
+              "links 16, when 8, waker 24, state 4, level/slot/linked 3 + 1");
 
 }  // namespace magpie::reactor::timer
 

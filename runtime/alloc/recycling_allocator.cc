@@ -81,11 +81,11 @@ std::mutex& orphan_mutex() {
 core::Atomic<std::int64_t> g_slabs_allocated{0};
 core::Atomic<std::int64_t> g_slabs_released{0};
 
-constexpr std::size_t class_of(std::size_t size) {
-  return block_size(size) / kGranule - 1;
+constexpr std::size_t class_of(std::size_t size, std::size_t align) {
+  return block_size(size, align) / kSmallGranule - 1;
 }
 constexpr std::size_t class_bytes(std::size_t size_class) {
-  return (size_class + 1) * kGranule;
+  return (size_class + 1) * kSmallGranule;
 }
 
 Slab* slab_of(void* block) {
@@ -425,13 +425,14 @@ bool enabled() {
   return on;
 }
 
-void* allocate(std::size_t size) {
+void* allocate(std::size_t size, std::size_t align) {
+  assert(align <= kAlignment);
   if (size > kMaxRecycledSize || !enabled()) return ::operator new(size);
   Heap* heap = t_heap;
   if (heap == nullptr) heap = thread_heap_slow();
-  if (heap != nullptr) return take_block(heap, class_of(size));
+  if (heap != nullptr) return take_block(heap, class_of(size, align));
   std::lock_guard<std::mutex> lock(orphan_mutex());
-  return take_block(fallback_heap(), class_of(size));
+  return take_block(fallback_heap(), class_of(size, align));
 }
 
 void deallocate(void* block, std::size_t size) noexcept {

@@ -22,11 +22,15 @@
 //
 // Rules (cited as "alloc rule N"):
 //  1. Sizes: requests up to kMaxRecycledSize bytes are rounded up to a
-//     multiple of kGranule (a size class) and served from slabs; larger ones
-//     go to ::operator new. deallocate() must be given the same size as
-//     allocate() (both callers know it: sizeof the cell, or the sized
-//     operator delete of a coroutine frame): the size alone tells a slab
-//     block from an operator-new block. Blocks are aligned to kAlignment.
+//     multiple of kGranule, or of kSmallGranule when the caller asks for
+//     alignment kSmallGranule or less (a task cell: its size is already a
+//     multiple of 8, and 16 would round e.g. 104 up to 112), and served from
+//     slabs of that size class; larger ones go to ::operator new.
+//     deallocate() must be given the same size as allocate() (both callers
+//     know it: sizeof the cell, or the sized operator delete of a coroutine
+//     frame): the size alone tells a slab block from an operator-new block.
+//     Blocks are aligned to kAlignment, or to kSmallGranule when so asked
+//     (a class that is an odd multiple of 8 holds 8-aligned blocks).
 //  2. The owner: a block belongs to the Heap of the thread that allocated
 //     it (found from the slab header: slab = block & ~(kSlabSize - 1)). Only
 //     the owning thread touches its Heap's lists and slab headers.
@@ -71,12 +75,15 @@ namespace magpie::alloc {
 // Every block is aligned to this (operator new's default alignment, which
 // coroutine frames assume).
 inline constexpr std::size_t kAlignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-// Size classes are multiples of this.
+// Size classes of kAlignment-aligned requests are multiples of this.
 inline constexpr std::size_t kGranule = 16;
+// Size classes are multiples of this (rule 1): requests that need no more
+// alignment than it (task cells) are rounded to it.
+inline constexpr std::size_t kSmallGranule = 8;
 // Larger requests go to ::operator new (rule 1). A task cell and the frame
 // of a typical coroutine fit; a slab holds at least 63 of the largest.
 inline constexpr std::size_t kMaxRecycledSize = 1024;
-inline constexpr std::size_t kNumClasses = kMaxRecycledSize / kGranule;
+inline constexpr std::size_t kNumClasses = kMaxRecycledSize / kSmallGranule;
 // One slab: a size class's blocks, and the unit given back to the system.
 inline constexpr std::size_t kSlabSize = 64 * 1024;
 // Empty slabs a Heap keeps per size class (rule 4).
@@ -85,9 +92,11 @@ inline constexpr std::uint32_t kKeepEmptySlabs = 1;
 inline constexpr std::uint32_t kDrainInterval = 64;
 
 static_assert(kAlignment <= kGranule && kGranule % kAlignment == 0);
+static_assert(kGranule % kSmallGranule == 0 && kSmallGranule >= sizeof(void*));
 
-// `size` bytes aligned to kAlignment. Throws std::bad_alloc.
-void* allocate(std::size_t size);
+// `size` bytes aligned to `align` (at most kAlignment; kSmallGranule or
+// less takes the finer size classes of rule 1). Throws std::bad_alloc.
+void* allocate(std::size_t size, std::size_t align = kAlignment);
 // Frees a block from allocate(size), on any thread (rule 1: same size).
 void deallocate(void* block, std::size_t size) noexcept;
 
@@ -96,7 +105,7 @@ void deallocate(void* block, std::size_t size) noexcept;
 template <class T>
 void* allocate_for() {
   if constexpr (alignof(T) <= kAlignment) {
-    return allocate(sizeof(T));
+    return allocate(sizeof(T), alignof(T));
   } else {
     return ::operator new(sizeof(T), std::align_val_t(alignof(T)));
   }
@@ -110,11 +119,13 @@ void deallocate_for(void* block) noexcept {
   }
 }
 
-// The bytes a block of `size` occupies in a slab (its size class), or
-// `size` itself past kMaxRecycledSize.
-constexpr std::size_t block_size(std::size_t size) {
+// The bytes a block of `size` (aligned to `align`) occupies in a slab (its
+// size class), or `size` itself past kMaxRecycledSize.
+constexpr std::size_t block_size(std::size_t size,
+                                 std::size_t align = kAlignment) {
   if (size > kMaxRecycledSize) return size;
-  return size == 0 ? kGranule : (size + kGranule - 1) / kGranule * kGranule;
+  const std::size_t granule = align <= kSmallGranule ? kSmallGranule : kGranule;
+  return size == 0 ? granule : (size + granule - 1) / granule * granule;
 }
 
 // Diagnostics and tests.

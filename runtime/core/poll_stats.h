@@ -3,7 +3,9 @@
 // when last, and the leaf future it is parked on. The task dump
 // (runtime/task/task_dump.h) reads them; nothing else does.
 //
-// Cost (DESIGN.md §7: cheap enough for production builds): 24 bytes; per
+// Cost (DESIGN.md §7: cheap enough for production builds): 20 bytes (a
+// task cell keeps its stage tag in the padding after them:
+// runtime/task/header.h); per
 // poll one coarse clock read and two relaxed stores; per wake one relaxed
 // fetch_add, a relaxed store and, unless the wake is issued during a poll
 // on the waking thread, one clock read; per Pending leaf a thread-local
@@ -42,16 +44,25 @@
 //
 // The leaf probe: while a target is being polled, `current_leaf_slot` (a
 // thread-local) points at its `leaf`. The innermost future that answers
-// Pending calls record_leaf<F>(), which stores typeid(F) and clears the
+// Pending calls record_leaf<F>(), which stores F's leaf id and clears the
 // pointer, so the enclosing futures that return Pending after it (a
 // Task's LeafAwaiter around a hand-written combinator, the task cell
 // around the whole future) keep the deeper answer. Callers of the probe:
 // coro::LeafAwaiter (a co_awaited non-Task future) and task::Cell (the
 // spawned future itself, when nothing deeper recorded).
+//
+// Leaf ids: `leaf` holds a 32-bit id, not a std::type_info* (4 bytes per
+// task, issue 10's memory target). kLeafId<F> is F's id, registered once
+// per type in a process-wide table by its (dynamic) initializer, before
+// main for any type a program names; leaf_type(id) reads it back. 0 means
+// none, and is also what a kLeafId read before its initializer ran gives
+// (a poll during static initialization): the dump then names no leaf. The
+// table holds up to kMaxLeafTypes types; later types get 0.
 
 #ifndef MAGPIE_RUNTIME_CORE_POLL_STATS_H_
 #define MAGPIE_RUNTIME_CORE_POLL_STATS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <typeinfo>
 
@@ -66,12 +77,29 @@ std::uint32_t coarse_now_ms() noexcept;
 // with; 0 (any thread that is not a worker): read the clock per poll.
 extern constinit thread_local std::uint32_t worker_clock_ms;
 
+// See "Leaf ids" above.
+using LeafId = std::uint32_t;
+inline constexpr LeafId kNoLeaf = 0;
+inline constexpr std::size_t kMaxLeafTypes = 1 << 16;
+// F's id in the table (registering it), or kNoLeaf when the table is full.
+LeafId register_leaf_type(const std::type_info& type) noexcept;
+// The type registered as `id`; null for kNoLeaf or an unknown id.
+const std::type_info* leaf_type(LeafId id) noexcept;
+template <class F>
+inline const LeafId kLeafId = register_leaf_type(typeid(F));
+
 struct PollStats {
   Atomic<std::uint32_t> polls{0};
   Atomic<std::uint32_t> wakes{0};
   Atomic<std::uint32_t> last_poll_ms{0};  // 0: never
   Atomic<std::uint32_t> last_wake_ms{0};  // 0: never
-  Atomic<const std::type_info*> leaf{nullptr};
+  Atomic<LeafId> leaf{kNoLeaf};
+
+  // The leaf the target last parked on (leaf_type of `leaf`), or null.
+  const std::type_info* leaf_type() const noexcept {
+    // ORDERING: relaxed; diagnostics only.
+    return core::leaf_type(leaf.load(std::memory_order_relaxed));
+  }
 
   // The poller, before each poll (single writer: load + store, no RMW).
   void note_poll() noexcept {
@@ -88,7 +116,7 @@ struct PollStats {
 
 // The leaf slot of the poll in progress on this thread, until something
 // records into it; null outside polls and after the first record.
-extern constinit thread_local Atomic<const std::type_info*>* current_leaf_slot;
+extern constinit thread_local Atomic<LeafId>* current_leaf_slot;
 
 // The start time (coarse_now_ms()) of the poll in progress on this thread;
 // 0 outside polls. See "Wakes during a poll" above.
@@ -111,9 +139,9 @@ void PollStats::note_wake() noexcept {
 // already did (see "The leaf probe" above). Call only on Pending.
 template <class F>
 inline void record_leaf() noexcept {
-  if (Atomic<const std::type_info*>* slot = current_leaf_slot) {
+  if (Atomic<LeafId>* slot = current_leaf_slot) {
     // ORDERING: relaxed; diagnostics only.
-    slot->store(&typeid(F), std::memory_order_relaxed);
+    slot->store(kLeafId<F>, std::memory_order_relaxed);
     current_leaf_slot = nullptr;
   }
 }
@@ -139,7 +167,7 @@ class LeafProbeScope {
   LeafProbeScope& operator=(const LeafProbeScope&) = delete;
 
  private:
-  Atomic<const std::type_info*>* saved_;
+  Atomic<LeafId>* saved_;
   std::uint32_t saved_ms_;
 };
 

@@ -39,7 +39,8 @@ std::coroutine_handle<> ActivePoll::transfer_to(
 }
 
 RootPoll PromiseBase::poll_root(Context& cx) {
-  ChainRoot& root = own_root_;
+  assert(!link_.is_child() && "a Task polled after it was awaited");
+  ChainRoot& root = link_;
   ActivePoll active;
   switch (root.state()) {
     case ChainRoot::State::kUnpolled:
@@ -77,28 +78,48 @@ RootPoll PromiseBase::poll_root(Context& cx) {
 }
 
 std::coroutine_handle<> PromiseBase::await_child(PromiseBase& child) noexcept {
-  assert(child.own_root_.state() == ChainRoot::State::kUnpolled &&
+  assert(!child.link_.is_child() &&
+         child.link_.state() == ChainRoot::State::kUnpolled &&
          "co_await on a Task that was already polled");
-  child.parent_ = this;
-  child.root_ = root_;
-  awaited_ = &child;
-  return root_->active().transfer_to(child.handle());
+  ChainRoot& chain = root();
+  child.link_.make_child(this, chain);
+  set_awaited(&child);
+  return chain.active().transfer_to(child.handle());
 }
 
 std::coroutine_handle<> PromiseBase::finish() noexcept {
   // The root returns to poll_root(), which sees no leaf and completes.
-  if (parent_ == nullptr) return std::noop_coroutine();
-  return root_->active().transfer_to(parent_->handle());
+  PromiseBase* parent = this->parent();
+  if (parent == nullptr) return std::noop_coroutine();
+  return link_.chain_root()->active().transfer_to(parent->handle());
+}
+
+void PromiseBase::store_error(std::exception_ptr error) noexcept {
+  assert(awaited_or_error_ == 0 && "a body threw while awaiting a child");
+  auto* stored = new (std::nothrow) std::exception_ptr(std::move(error));
+  awaited_or_error_ = reinterpret_cast<std::uintptr_t>(stored) | kErrorBit;
+}
+
+void PromiseBase::rethrow_error() {
+  auto* stored =
+      reinterpret_cast<std::exception_ptr*>(awaited_or_error_ & ~kErrorBit);
+  if (stored == nullptr) throw std::bad_alloc();  // store_error() failed.
+  std::rethrow_exception(*stored);
+}
+
+void PromiseBase::free_error() noexcept {
+  delete reinterpret_cast<std::exception_ptr*>(awaited_or_error_ & ~kErrorBit);
+  awaited_or_error_ = 0;
 }
 
 void PromiseBase::destroy_chain(PromiseBase& top) noexcept {
   PromiseBase* frame = &top;
-  while (frame->awaited_ != nullptr) frame = frame->awaited_;
+  while (frame->awaited() != nullptr) frame = frame->awaited();
   // Rule 5: innermost first. Unlinking a frame from its parent before
   // destroying it keeps the parent's own destruction shallow.
   while (frame != &top) {
-    PromiseBase* parent = frame->parent_;
-    parent->awaited_ = nullptr;
+    PromiseBase* parent = frame->parent();
+    parent->release_child();
     frame->handle().destroy();
     frame = parent;
   }

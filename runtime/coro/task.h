@@ -42,8 +42,8 @@
 //  2. The chain: the Task being polled (the root) and the Tasks it awaits,
 //     transitively, form a chain that shares one ChainRoot, stored in the
 //     root's promise. Exactly one coroutine of the chain runs at a time, and
-//     only inside the root's poll(). `root_` of every promise in the chain
-//     points at that ChainRoot. What only a running chain needs (the
+//     only inside the root's poll(). Every promise of the chain reaches that
+//     ChainRoot through its link_ (its own, or its root's). What only a running chain needs (the
 //     Context, the trampoline's next coroutine, the transfer count) lives in
 //     an ActivePoll on poll_root()'s stack, which the ChainRoot points at
 //     while it runs: a frame pays 16 bytes for the chain state it carries
@@ -181,10 +181,20 @@ struct ActivePoll {
   std::exception_ptr leaf_error;
 };
 
-// The state a chain shares (rule 2). Lives in the root's promise. 16 bytes:
-// one word holds the state in its low bits and, by state, the running
-// poll's ActivePoll (kRunning) or the leaf awaiter it is parked on
-// (kParked); both are at least 4-aligned.
+// The state a chain shares (rule 2), and a promise's place in its chain.
+// Every promise has one (link_), in one of two roles, 16 bytes either way:
+//
+//   role  | word_ (bits 3-63 | bit 2 | bits 0-1)        | second word
+//   ------+-------------------------------------------+------------------
+//   root  | ActivePoll* / leaf awaiter* | 0 | State    | RepollFn (kParked)
+//   child | the parent PromiseBase*     | 1 | 0        | the root's ChainRoot*
+//
+// A Task starts as a root (kUnpolled): it is one while it is polled
+// directly, and becomes a child, for good, when a co_await links it under
+// another frame (await_child, before it ever ran). Only a root's state
+// machine is used; a child's chain state is its root's. The pointers are
+// all 8-aligned, so the low three bits are free. (One link instead of a
+// root pointer, a parent pointer and an own ChainRoot: 16 bytes per frame.)
 class ChainRoot {
  public:
   enum class State : std::uintptr_t {
@@ -195,17 +205,37 @@ class ChainRoot {
   };
 
   State state() const noexcept { return static_cast<State>(word_ & kStateMask); }
+  bool is_child() const noexcept { return (word_ & kChildBit) != 0; }
+  // Precondition (both): is_child().
+  void* parent() const noexcept {
+    assert(is_child());
+    return reinterpret_cast<void*>(word_ & ~kLowBits);
+  }
+  ChainRoot* chain_root() const noexcept {
+    assert(is_child());
+    return second_.root;
+  }
+  // This link's chain state: its own (a root) or its root's (a child).
+  ChainRoot& resolve() noexcept { return is_child() ? *second_.root : *this; }
+  // Links this (unpolled root) under `parent` in `root`'s chain, for good.
+  void make_child(void* parent, ChainRoot& root) noexcept {
+    assert(!is_child() && state() == State::kUnpolled);
+    const auto bits = reinterpret_cast<std::uintptr_t>(parent);
+    assert((bits & kLowBits) == 0);
+    word_ = bits | kChildBit;
+    second_.root = &root;
+  }
   // Precondition: kRunning.
   ActivePoll& active() const noexcept {
     assert(state() == State::kRunning);
-    return *reinterpret_cast<ActivePoll*>(word_ & ~kStateMask);
+    return *reinterpret_cast<ActivePoll*>(word_ & ~kLowBits);
   }
   // Precondition: kParked.
   void* leaf() const noexcept {
     assert(state() == State::kParked);
-    return reinterpret_cast<void*>(word_ & ~kStateMask);
+    return reinterpret_cast<void*>(word_ & ~kLowBits);
   }
-  RepollFn repoll() const noexcept { return repoll_; }
+  RepollFn repoll() const noexcept { return second_.repoll; }
 
   void run(ActivePoll& active) noexcept { set(&active, State::kRunning); }
   void finish() noexcept { set(nullptr, State::kDone); }
@@ -213,20 +243,27 @@ class ChainRoot {
   // chain stops here: nothing reads active() again in this poll.
   void park(void* awaiter, RepollFn fn) noexcept {
     set(awaiter, State::kParked);
-    repoll_ = fn;
+    second_.repoll = fn;
   }
 
  private:
   static constexpr std::uintptr_t kStateMask = 3;
+  static constexpr std::uintptr_t kChildBit = 4;
+  static constexpr std::uintptr_t kLowBits = 7;
+  // A root's transition (never a child's: its state is its root's).
   void set(void* pointer, State state) noexcept {
     const auto bits = reinterpret_cast<std::uintptr_t>(pointer);
-    assert((bits & kStateMask) == 0);
+    assert(!is_child() && (bits & kLowBits) == 0);
     word_ = bits | static_cast<std::uintptr_t>(state);
   }
 
-  std::uintptr_t word_ = 0;  // kUnpolled, no pointer
-  RepollFn repoll_ = nullptr;
+  std::uintptr_t word_ = 0;  // A root, kUnpolled, no pointer.
+  union {
+    RepollFn repoll = nullptr;  // A root: the parked leaf's (kParked).
+    ChainRoot* root;            // A child: its chain's root.
+  } second_;
 };
+static_assert(sizeof(ChainRoot) == 16);
 
 // What poll_root() tells Task::poll() to answer.
 enum class RootPoll {
@@ -242,9 +279,9 @@ class TaskAwaiter;
 // The untyped half of every Task's promise: chain links, the stored
 // exception, the chain state (used when this promise is the root), and
 // the await_transform that decides what `co_await x` means. Every frame
-// carries a ChainRoot because any Task may end up a root; that is 16 bytes
-// per frame, paid to keep the chain state out of the movable Task. 48 bytes
-// in all.
+// carries a ChainRoot because any Task may end up a root; as a child it
+// holds the parent and root pointers instead (ChainRoot's roles). 24 bytes
+// in all (was 48 with separate root and parent pointers and exception).
 //
 // The frame's own handle is not stored: handle() recomputes it from the
 // promise's address. That needs the promise at the same offset in the frame
@@ -256,12 +293,18 @@ class TaskAwaiter;
 // "Frame allocation".)
 class PromiseBase {
  public:
-  PromiseBase() noexcept : root_(&own_root_) {}
+  PromiseBase() noexcept = default;
+  ~PromiseBase() {
+    if (has_error()) free_error();
+  }
 
   // This promise's frame (see above).
   std::coroutine_handle<> handle() noexcept {
     return std::coroutine_handle<PromiseBase>::from_promise(*this);
   }
+  // The chain's shared state (rule 2): this frame's own while it is a root,
+  // its root's once it is a child.
+  ChainRoot& root() noexcept { return link_.resolve(); }
   PromiseBase(const PromiseBase&) = delete;
   PromiseBase& operator=(const PromiseBase&) = delete;
 
@@ -284,7 +327,7 @@ class PromiseBase {
   };
   FinalAwaiter final_suspend() const noexcept { return {}; }
 
-  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+  void unhandled_exception() noexcept { store_error(std::current_exception()); }
 
   // `co_await task`: runs the Task as part of this chain (rules 2, 4).
   template <class U>
@@ -311,7 +354,7 @@ class PromiseBase {
                     "...; co_await f;`. See docs/model.md, \"Coroutine "
                     "rules\".");
     }
-    return LeafAwaiter<std::remove_reference_t<F>>(future, *root_);
+    return LeafAwaiter<std::remove_reference_t<F>>(future, *this);
   }
 
   template <NotAFuture A>
@@ -336,7 +379,7 @@ class PromiseBase {
     static_cast<void>(typed);
   }
   void rethrow_if_failed() {
-    if (exception_) std::rethrow_exception(exception_);
+    if (has_error()) rethrow_error();
   }
 
  private:
@@ -349,15 +392,43 @@ class PromiseBase {
   // Links `child` below this frame in the chain and transfers to it.
   std::coroutine_handle<> await_child(PromiseBase& child) noexcept;
   // Gives up ownership of the finished child; its awaiter frees it.
-  void release_child() noexcept { awaited_ = nullptr; }
+  void release_child() noexcept { awaited_or_error_ = 0; }
+  // The child frame this one awaits, or null (none, or the body threw).
+  PromiseBase* awaited() const noexcept {
+    return (awaited_or_error_ & kErrorBit) != 0
+               ? nullptr
+               : reinterpret_cast<PromiseBase*>(awaited_or_error_);
+  }
+  void set_awaited(PromiseBase* child) noexcept {
+    assert(awaited_or_error_ == 0);
+    awaited_or_error_ = reinterpret_cast<std::uintptr_t>(child);
+  }
+  bool has_error() const noexcept {
+    return (awaited_or_error_ & kErrorBit) != 0;
+  }
+  // Rule 6, out of line (task.cc): the slow path of a body that threw.
+  void store_error(std::exception_ptr error) noexcept;
+  [[noreturn]] void rethrow_error();
+  void free_error() noexcept;
+  // The awaiting frame; null for a root.
+  PromiseBase* parent() const noexcept {
+    return link_.is_child() ? static_cast<PromiseBase*>(link_.parent())
+                            : nullptr;
+  }
 
-  ChainRoot* root_;                 // The chain's state (rule 2).
-  PromiseBase* parent_ = nullptr;   // The awaiting frame; null for a root.
-  PromiseBase* awaited_ = nullptr;  // The child frame this one owns and
-                                    // awaits, while it runs.
-  std::exception_ptr exception_;    // What the body threw (rule 6).
-  ChainRoot own_root_;              // Used when this frame is the root.
+  // The chain's state or the way to it (rule 2; ChainRoot's roles).
+  ChainRoot link_;
+  // One word, by kErrorBit: while the body runs, the child frame this one
+  // owns and awaits (or 0); once the body threw (rule 6), what it threw, as
+  // a heap-allocated std::exception_ptr tagged with kErrorBit (the body
+  // awaits nothing then: unhandled_exception() runs only after every
+  // awaiter let go of its child). The allocation is on the exception path
+  // only; it saves 8 bytes in every frame. kErrorBit alone (no pointer):
+  // that allocation failed, and std::bad_alloc is rethrown instead.
+  static constexpr std::uintptr_t kErrorBit = 1;
+  std::uintptr_t awaited_or_error_ = 0;
 };
+static_assert(sizeof(PromiseBase) == 24, "link 16, awaited or error 8");
 
 template <class T>
 class Promise final : public PromiseBase {
@@ -398,20 +469,25 @@ class LeafAwaiter {
  public:
   using Output = FutureOutput<F>;
 
-  LeafAwaiter(F& future, ChainRoot& root) noexcept
-      : future_(&future), root_(&root) {}
+  // `waiter` is the promise of the coroutine that awaits: its frame is the
+  // one to resume, its link the way to the chain's state. (Two pointers,
+  // not a root pointer and a handle besides: 16 bytes in every frame that
+  // awaits a leaf.)
+  LeafAwaiter(F& future, PromiseBase& waiter) noexcept
+      : future_(&future), waiter_(&waiter) {}
 
   // The first poll happens here: a Ready leaf does not suspend at all.
-  bool await_ready() { return poll_leaf(*root_->active().cx); }
+  bool await_ready() { return poll_leaf(*waiter_->root().active().cx); }
 
   void await_suspend(std::coroutine_handle<> waiter) noexcept {
-    waiter_ = waiter;
-    root_->park(this, &LeafAwaiter::repoll);
+    assert(waiter.address() == waiter_->handle().address());
+    static_cast<void>(waiter);
+    waiter_->root().park(this, &LeafAwaiter::repoll);
   }
 
   Output await_resume() {
     // Set by repoll() just before this coroutine was resumed (rule 6).
-    std::exception_ptr& error = root_->active().leaf_error;
+    std::exception_ptr& error = waiter_->root().active().leaf_error;
     if (error != nullptr) [[unlikely]] {
       std::rethrow_exception(std::exchange(error, nullptr));
     }
@@ -446,12 +522,11 @@ class LeafAwaiter {
     } catch (...) {
       error = std::current_exception();  // Rethrown in await_resume.
     }
-    return awaiter.waiter_;
+    return awaiter.waiter_->handle();
   }
 
   F* future_;
-  ChainRoot* root_;
-  std::coroutine_handle<> waiter_;
+  PromiseBase* waiter_;
   [[no_unique_address]] Slot output_;
 };
 

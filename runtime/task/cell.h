@@ -13,7 +13,10 @@
 // Stage: the future while it runs; then its output (value or the exception
 // it threw), or kCancelled when the future was dropped by abort() or
 // shutdown (no exception object is made until a JoinHandle reads it); then
-// empty once the output is read or dropped.
+// empty once the output is read or dropped. A union whose tag (one byte)
+// lives in the Trailer's padding (header.h), so the stage costs no more
+// than the larger of the future and the output: std::variant's tag took 8
+// bytes with padding.
 //
 // Destructors must not throw. F's destructor runs on a runtime thread when
 // the task finishes or is dropped (shutdown, abort), where there is no
@@ -35,11 +38,13 @@
 #ifndef MAGPIE_RUNTIME_TASK_CELL_H_
 #define MAGPIE_RUNTIME_TASK_CELL_H_
 
+#include <cassert>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <new>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "runtime/alloc/recycling_allocator.h"
 #include "runtime/core/future.h"
@@ -83,14 +88,17 @@ class Cell {
  private:
   Cell(F future, S scheduler, SpawnSite site)
       : header_(kInitialRefs, &kVTable, next_task_id(), site),
-        scheduler_(std::move(scheduler)),
-        stage_(std::in_place_index<kFuture>, std::move(future)) {}
+        scheduler_(std::move(scheduler)) {
+    new (&stage_.future) F(std::move(future));
+    trailer_.stage = kFuture;
+  }
+  ~Cell() { destroy_stage(); }
 
-  static constexpr std::size_t kConsumed = 0;
-  static constexpr std::size_t kFuture = 1;
-  static constexpr std::size_t kFinished = 2;
-  static constexpr std::size_t kCancelled = 3;
-  struct Cancelled {};
+  // The stage tag (Trailer::stage). kCancelled holds nothing.
+  static constexpr std::uint8_t kConsumed = 0;
+  static constexpr std::uint8_t kFuture = 1;
+  static constexpr std::uint8_t kFinished = 2;
+  static constexpr std::uint8_t kCancelled = 3;
   // What a finished stage holds: the output (value or exception). For a
   // void output only the exception pointer (null: it returned), 8 bytes
   // where TaskOutput<void> takes 16, so the stage of a Task<void> task is
@@ -104,11 +112,29 @@ class Cell {
   // Header is the first member, so a Header* is the Cell's address.
   static Cell* from(Header* header) { return reinterpret_cast<Cell*>(header); }
 
+  std::uint8_t tag() const { return trailer_.stage; }
+  // Destroys what the stage holds; it is empty (kConsumed) after.
+  void destroy_stage() noexcept {
+    const std::uint8_t was = tag();
+    trailer_.stage = kConsumed;
+    if (was == kFuture) {
+      stage_.future.~F();
+    } else if (was == kFinished) {
+      stage_.finished.~Finished();
+    }
+  }
+  // Stores the output in place of the (already destroyed) stage.
+  void set_finished(Finished&& out) {
+    new (&stage_.finished) Finished(std::move(out));
+    trailer_.stage = kFinished;
+  }
+
   static bool poll(Header* header, Context& cx) {
     Cell* cell = from(header);
     Finished out;
     try {
-      auto poll = std::get<kFuture>(cell->stage_).poll(cx);
+      assert(cell->tag() == kFuture);
+      auto poll = cell->stage_.future.poll(cx);
       if (poll.is_pending()) {
         core::record_leaf<F>();  // unless a deeper future did (poll_stats.h)
         return false;
@@ -119,21 +145,24 @@ class Cell {
     } catch (...) {
       out.error = std::current_exception();
     }
-    cell->stage_.template emplace<kFinished>(std::move(out));
+    cell->destroy_stage();
+    cell->set_finished(std::move(out));
     return true;
   }
 
   static void cancel(Header* header) {
-    from(header)->stage_.template emplace<kCancelled>();
+    Cell* cell = from(header);
+    cell->destroy_stage();
+    cell->trailer_.stage = kCancelled;
   }
 
   static std::exception_ptr drop_stage(Header* header) {
     Cell* cell = from(header);
     std::exception_ptr unread;
-    if (auto* out = std::get_if<kFinished>(&cell->stage_)) {
-      unread = std::move(out->error);
+    if (cell->tag() == kFinished) {
+      unread = std::move(cell->stage_.finished.error);
     }
-    cell->stage_.template emplace<kConsumed>();
+    cell->destroy_stage();
     return unread;
   }
 
@@ -170,13 +199,14 @@ class Cell {
   static void read_output(Header* header, void* out) {
     Cell* cell = from(header);
     auto* dst = static_cast<TaskOutput<Output>*>(out);
-    if (cell->stage_.index() == kCancelled) {
+    if (cell->tag() == kCancelled) {
       dst->error = std::make_exception_ptr(TaskCancelled());
       dst->cancelled = true;
-      cell->stage_.template emplace<kConsumed>();
+      cell->destroy_stage();
       return;
     }
-    Finished& src = std::get<kFinished>(cell->stage_);
+    assert(cell->tag() == kFinished);
+    Finished& src = cell->stage_.finished;
     // Member-wise, so an output type need only be move-constructible.
     dst->error = std::move(src.error);
     if constexpr (std::is_void_v<Output>) {
@@ -184,7 +214,7 @@ class Cell {
     } else if (src.value.has_value()) {
       dst->value.emplace(std::move(*src.value));
     }
-    cell->stage_.template emplace<kConsumed>();
+    cell->destroy_stage();
   }
 
   static void schedule(Header* header) {
@@ -208,9 +238,17 @@ class Cell {
       &yield_now, &release, &report_unhandled, &report_lost,
       &count_stale_wake, &dealloc, &trailer};
 
+  // The future or the output; which one, if any, is trailer_.stage.
+  union Stage {
+    Stage() noexcept {}
+    ~Stage() {}
+    F future;
+    Finished finished;
+  };
+
   Header header_;
   S scheduler_;
-  std::variant<std::monostate, F, Finished, Cancelled> stage_;
+  Stage stage_;
   Trailer trailer_;
 };
 

@@ -26,6 +26,7 @@
 #ifndef MAGPIE_RUNTIME_TASK_HEADER_H_
 #define MAGPIE_RUNTIME_TASK_HEADER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -134,10 +135,14 @@ struct Trailer {
   // of a shard has kOwnedListHead there (owned_tasks.cc).
   Header* owned_prev = nullptr;
   Header* owned_next = nullptr;
-  // Diagnostics for the task dump (core/poll_stats.h): 24 bytes, relaxed
+  // Diagnostics for the task dump (core/poll_stats.h): 20 bytes, relaxed
   // atomics written by the harness (raw_task.cc), the task waker and the
-  // leaf probe; read by OwnedTasks::dump().
+  // leaf probe; read by OwnedTasks::dump(). Five 32-bit words, so `stage`
+  // below fits in the 8-byte alignment padding after them.
   core::PollStats stats;
+  // The Cell's stage tag (cell.h: future, output, cancelled or empty).
+  // Touched only by whoever may touch the stage (state rules 2 and 4).
+  std::uint8_t stage = 0;
 };
 
 // The typed operations of one Cell<F, S>. The harness (raw_task.cc) drives
@@ -191,7 +196,11 @@ struct Header {
 
 static_assert(sizeof(TaskLabel) == 8);
 static_assert(sizeof(Header) == 32, "state, vtable, id, label");
-static_assert(sizeof(Trailer) == 56, "join waker 16, links 16, stats 24");
+static_assert(sizeof(core::PollStats) == 20 &&
+                  offsetof(Trailer, stage) == offsetof(Trailer, stats) + 20,
+              "the stage tag sits in the padding after the stats");
+static_assert(sizeof(Trailer) == 56,
+              "join waker 16, links 16, stats 20, stage tag 1 + 3");
 
 // A process-unique task id (a relaxed counter; ids are names, not order).
 std::uint64_t next_task_id();

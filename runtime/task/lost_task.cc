@@ -43,8 +43,7 @@ std::string describe_lost_task(const Header& header) {
                   "last one was dropped unwoken)");
   // ORDERING: relaxed; written by the task's last poll, which the verdict's
   // transition (acq_rel on the state word) ordered before this read.
-  const std::type_info* leaf =
-      trailer->stats.leaf.load(std::memory_order_relaxed);
+  const std::type_info* leaf = trailer->stats.leaf_type();
   if (leaf != nullptr) {
     absl::StrAppend(&out, "; parked on ", demangled_type_name(leaf));
   }

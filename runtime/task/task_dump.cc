@@ -128,7 +128,7 @@ void fill_poll_stats(const core::PollStats& stats, std::uint32_t now_ms,
       age_of(stats.last_poll_ms.load(std::memory_order_relaxed), now_ms);
   out.since_last_wake =
       age_of(stats.last_wake_ms.load(std::memory_order_relaxed), now_ms);
-  out.leaf = stats.leaf.load(std::memory_order_relaxed);
+  out.leaf = stats.leaf_type();
 }
 
 }  // namespace task

@@ -55,6 +55,49 @@ TEST(RecyclingAllocatorTest, SizeClasses) {
   EXPECT_EQ(block_size(120), 128u);
   EXPECT_EQ(block_size(kMaxRecycledSize), kMaxRecycledSize);
   EXPECT_EQ(block_size(kMaxRecycledSize + 1), kMaxRecycledSize + 1);
+  // 8-aligned requests (task cells) take the 8-byte classes: a 104-byte
+  // Cell<Task<void>> is not rounded up to 112 (issue 10, memory per task).
+  EXPECT_EQ(block_size(1, 8), kSmallGranule);
+  EXPECT_EQ(block_size(104, 8), 104u);
+  EXPECT_EQ(block_size(105, 8), 112u);
+  EXPECT_EQ(block_size(104, 16), 112u);
+}
+
+TEST(RecyclingAllocatorTest, SmallAlignmentClassesAreAlignedAndDistinct) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  on_thread([] {
+    std::set<void*> seen;
+    std::vector<std::pair<void*, std::size_t>> blocks;
+    for (std::size_t size = 8; size <= 256; size += 8) {
+      for (int i = 0; i < 3; ++i) {
+        void* block = allocate(size, alignof(std::uint64_t));
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block) % kSmallGranule, 0u);
+        EXPECT_TRUE(seen.insert(block).second);
+        std::memset(block, static_cast<int>(size), size);
+        blocks.emplace_back(block, size);
+      }
+    }
+    for (auto [block, size] : blocks) {
+      EXPECT_EQ(static_cast<unsigned char*>(block)[size - 1],
+                static_cast<unsigned char>(size));
+      deallocate(block, size);
+    }
+  });
+}
+
+TEST(RecyclingAllocatorTest, SixteenByteRequestsStaySixteenAligned) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  on_thread([] {
+    // Share a class with 8-aligned requests of the same (16-multiple) size.
+    void* small = allocate(104, 8);
+    void* frames[4];
+    for (void*& frame : frames) {
+      frame = allocate(104);
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(frame) % kAlignment, 0u);
+    }
+    for (void* frame : frames) deallocate(frame, 104);
+    deallocate(small, 104);
+  });
 }
 
 TEST(RecyclingAllocatorTest, EverySizeIsAlignedAndDistinct) {

@@ -549,9 +549,13 @@ TEST(TaskTest, NothingLeaksWhenTheBodyThrows) {
 namespace magpie {
 namespace {
 
-// Memory per frame (issue 10): the chain links, the exception and a 16-byte
-// ChainRoot; the frame's handle and the running poll's state are not kept.
-static_assert(sizeof(coro_internal::PromiseBase) == 48);
+// Memory per frame (issue 10): a 16-byte ChainRoot (a root's state, or a
+// child's parent and root) and one word for the awaited child or, once the
+// body threw, the exception; the frame's handle and the running poll's
+// state are not kept.
+static_assert(sizeof(coro_internal::PromiseBase) == 24);
+// A frame awaiting a leaf keeps the leaf's address and its own promise.
+static_assert(sizeof(coro_internal::LeafAwaiter<AddressCheckingFuture>) == 16);
 
 // An output as aligned as std::max_align_t: PromiseBase::handle() must still
 // find the frame (its debug check runs in get_return_object()).
