@@ -210,11 +210,9 @@ enum class IoDriver {
   // (zero timeout) every event_interval ticks. Tasks a worker's turn wakes
   // run on that worker, with no cross-thread hand-off (Tokio's model). A
   // poll that blocks its worker for long delays I/O and timers until some
-  // worker parks or reaches its next event_interval tick. With no reactor
-  // thread, a program that blocks a listened-for signal in every runtime
-  // thread (the examples' "only the reactor thread takes signals" pattern,
-  // reactor/signal/signal.h) never sees it: leave it unblocked in the
-  // workers.
+  // worker parks or reaches its next event_interval tick. Signals need no
+  // masks in either mode (reactor/signal/signal.h): whichever thread takes
+  // one rings the driver; only a signal blocked in every thread is lost.
   kWorkers,
 };
 

@@ -82,12 +82,8 @@ int run_server(int argc, char** argv, ServerSpec spec) {
   magpie::Runtime::Builder builder;
   builder.thread_name(spec.thread_name);
   if (workers > 0) builder.worker_threads(static_cast<std::size_t>(workers));
-  // Only the reactor thread takes SIGINT/SIGTERM: workers and blocking
-  // threads block them as they start, this thread once they exist (the
-  // reactor thread, started by build(), inherited the unblocked mask).
-  builder.on_thread_start(&block_shutdown_signals_in_this_thread);
+  // No signal masks: any thread may take SIGINT/SIGTERM (shutdown_signal.h).
   magpie::Runtime rt = builder.build();
-  block_shutdown_signals_in_this_thread();
 
   Options options;
   options.address = absl::GetFlag(FLAGS_address);

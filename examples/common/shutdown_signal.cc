@@ -2,7 +2,6 @@
 
 #include "examples/common/shutdown_signal.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -36,16 +35,6 @@ magpie::Task<void> watch(magpie::signal::Signal interrupt,
 }
 
 }  // namespace
-
-void block_shutdown_signals_in_this_thread() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  if (int rc = pthread_sigmask(SIG_BLOCK, &set, nullptr); rc != 0) {
-    std::fprintf(stderr, "pthread_sigmask: %s\n", strerror(rc));
-  }
-}
 
 absl::Status watch_shutdown_signals(magpie::CancellationToken token) {
   absl::StatusOr<magpie::signal::Signal> interrupt =

@@ -12,14 +12,14 @@
 // whichever comes first and calls token.cancel(). A second signal while the
 // server is still shutting down exits at once (status 128 + signal), the
 // usual "press Ctrl-C again to force" behaviour. No thread of its own and
-// no signal masks: the runtime's reactor delivers the signals like any
-// other event (signal.h: do not block them in every thread, and do not
-// sigwait() for them elsewhere).
+// no signal masks: whichever thread the kernel picks runs magpie's handler,
+// which only rings the runtime's driver, and the listeners wake like on any
+// other event, in either IoDriver mode (signal.h: do not block the signals
+// in every thread, and do not sigwait() for them elsewhere).
 //
 // Call it inside the Runtime (block_on or a task), before announcing that
 // the server listens, so a SIGTERM sent right after the announcement is
-// seen. The watcher task lives until the runtime shuts down. Which thread
-// runs the handler: see block_shutdown_signals_in_this_thread().
+// seen. The watcher task lives until the runtime shuts down.
 
 #ifndef MAGPIE_EXAMPLES_COMMON_SHUTDOWN_SIGNAL_H_
 #define MAGPIE_EXAMPLES_COMMON_SHUTDOWN_SIGNAL_H_
@@ -32,12 +32,6 @@ namespace examples {
 // Errors: those of magpie::signal::signal() (FailedPrecondition with no
 // current runtime).
 absl::Status watch_shutdown_signals(magpie::CancellationToken token);
-
-// Blocks SIGINT and SIGTERM in the calling thread. run_server() calls it in
-// every worker and blocking thread (Builder::on_thread_start) and in main
-// once the runtime is built, so only the reactor thread takes the signals
-// (reactor/signal/signal.h, "Signal masks").
-void block_shutdown_signals_in_this_thread();
 
 }  // namespace examples
 

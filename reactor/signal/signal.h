@@ -20,22 +20,27 @@
 //   - deliveries between two recv()s coalesce into one (as with the kernel's
 //     own pending-signal bit): recv() means "at least once since last time".
 //
-// Signal masks and other threads: the handler runs on whichever thread the
-// kernel picks among those that do not block the signal, and any of them
-// will do. So do NOT block a listened-for signal in every thread (then it
-// stays pending and is never seen), and do not also sigwait() for it on a
-// thread of your own (sigwait would steal deliveries). Blocking it in some
-// threads is fine, and a signal raise()d on a thread that blocks it waits
-// until that thread unblocks it. A good pattern for servers (the examples
-// use it): block the signals in the workers and blocking threads
-// (Runtime::Builder::on_thread_start) and in main after build(), so only
-// the reactor thread, which never runs user code, takes them; then no
-// worker syscall is ever interrupted. It matters under ThreadSanitizer:
-// TSan defers a handler until the receiving thread enters an intercepted
-// call, which a worker parked on a raw futex may not do for a long time,
-// while the reactor's epoll_wait is intercepted and runs it at once. Once a handler is installed it stays for
-// the life of the process: the default action (SIGINT, SIGTERM terminate)
-// no longer happens, as in Tokio (signal rule 4).
+// Signal masks and other threads: none are needed. The handler runs on
+// whichever thread the kernel picks among those that do not block the
+// signal (a worker, a blocking-pool thread, the reactor thread if there is
+// one, main inside block_on, any thread of yours); it is async-signal-safe
+// and only rings the pipe, which the runtime's driver watches like a socket,
+// so the listeners wake the same way whether a reactor thread or the
+// workers turn the driver (runtime.h, IoDriver). It is installed with
+// SA_RESTART, and every blocking call magpie makes either restarts or
+// treats EINTR as "look again" (epoll_wait returns no events, a futex wait
+// re-checks its word, socket calls retry, connect goes on asynchronously),
+// so a signal landing on a runtime thread costs nothing but the handler.
+// Two don'ts: do not block a listened-for signal in every thread (it then
+// stays pending and is never seen: with IoDriver::kWorkers there is no
+// reactor thread to leave unblocked), and do not also sigwait() for it on a
+// thread of your own (sigwait would steal deliveries). A signal raise()d on
+// a thread that blocks it waits until that thread unblocks it. Under
+// ThreadSanitizer, which runs a handler only once its thread enters an
+// intercepted call, parked runtime threads wake in bounded slices to let it
+// run (runtime/park/futex.h). Once a handler is installed it stays for the
+// life of the process: the default action (SIGINT, SIGTERM terminate) no
+// longer happens, as in Tokio (signal rule 4).
 //
 // Errors: signal() answers InvalidArgument for SIGKILL, SIGSTOP, SIGSEGV,
 // SIGBUS, SIGILL, SIGFPE and numbers out of range; FailedPrecondition with

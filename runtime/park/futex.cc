@@ -5,13 +5,43 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MAGPIE_FUTEX_UNDER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(MAGPIE_TSAN)
+#define MAGPIE_FUTEX_UNDER_TSAN 1
+#endif
+
 namespace magpie::park {
+namespace {
+
+#if defined(MAGPIE_FUTEX_UNDER_TSAN)
+// ThreadSanitizer runs a signal handler only when the receiving thread is
+// in, or next enters, a call it intercepts; a raw futex wait is neither, and
+// with SA_RESTART the kernel resumes the wait after TSan's stub returns. A
+// signal the kernel hands to a parked thread would then wait for its next
+// unpark, however long (futex.h, "Signals"). So under TSan a wait sleeps at
+// most this long and then makes one intercepted call, which runs any
+// handler TSan deferred: a signal is seen within one slice.
+constexpr auto kTsanSignalSlice = std::chrono::milliseconds(20);
+constexpr bool kUnderTsan = true;
+#else
+constexpr auto kTsanSignalSlice = std::chrono::milliseconds(0);
+constexpr bool kUnderTsan = false;
+#endif
+
+}  // namespace
 
 static_assert(sizeof(core::Atomic<std::uint32_t>) == sizeof(std::uint32_t),
               "futex needs a plain 32-bit word");
 
 void futex_wait(core::Atomic<std::uint32_t>* word, std::uint32_t expected,
                 std::chrono::nanoseconds timeout) {
+  if (kUnderTsan && (timeout.count() < 0 || timeout > kTsanSignalSlice)) {
+    timeout = kTsanSignalSlice;  // a spurious return, which callers allow
+  }
   struct timespec ts;
   struct timespec* ts_ptr = nullptr;
   if (timeout.count() >= 0) {
@@ -22,6 +52,11 @@ void futex_wait(core::Atomic<std::uint32_t>* word, std::uint32_t expected,
   // EAGAIN (word changed), EINTR and ETIMEDOUT all mean "go and re-check".
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT_PRIVATE,
           expected, ts_ptr, nullptr, 0);
+  if (kUnderTsan) {
+    // Intercepted: TSan runs the handlers it deferred on this thread.
+    struct timespec now;
+    (void)::clock_gettime(CLOCK_MONOTONIC, &now);
+  }
 }
 
 void futex_wake(core::Atomic<std::uint32_t>* word, int count) {
