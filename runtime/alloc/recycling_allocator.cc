@@ -81,9 +81,6 @@ std::mutex& orphan_mutex() {
 core::Atomic<std::int64_t> g_slabs_allocated{0};
 core::Atomic<std::int64_t> g_slabs_released{0};
 
-constexpr std::size_t class_of(std::size_t size, std::size_t align) {
-  return block_size(size, align) / kSmallGranule - 1;
-}
 constexpr std::size_t class_bytes(std::size_t size_class) {
   return (size_class + 1) * kSmallGranule;
 }
@@ -425,14 +422,14 @@ bool enabled() {
   return on;
 }
 
-void* allocate(std::size_t size, std::size_t align) {
-  assert(align <= kAlignment);
-  if (size > kMaxRecycledSize || !enabled()) return ::operator new(size);
+void* allocate_block(std::size_t bytes) {
+  if (bytes > kMaxRecycledSize || !enabled()) return ::operator new(bytes);
+  const std::size_t size_class = bytes / kSmallGranule - 1;
   Heap* heap = t_heap;
   if (heap == nullptr) heap = thread_heap_slow();
-  if (heap != nullptr) return take_block(heap, class_of(size, align));
+  if (heap != nullptr) return take_block(heap, size_class);
   std::lock_guard<std::mutex> lock(orphan_mutex());
-  return take_block(fallback_heap(), class_of(size, align));
+  return take_block(fallback_heap(), size_class);
 }
 
 void deallocate(void* block, std::size_t size) noexcept {

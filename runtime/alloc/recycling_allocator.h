@@ -94,9 +94,14 @@ inline constexpr std::uint32_t kDrainInterval = 64;
 static_assert(kAlignment <= kGranule && kGranule % kAlignment == 0);
 static_assert(kGranule % kSmallGranule == 0 && kSmallGranule >= sizeof(void*));
 
+// A block of exactly `bytes` (a block_size() result). Throws std::bad_alloc.
+void* allocate_block(std::size_t bytes);
+
 // `size` bytes aligned to `align` (at most kAlignment; kSmallGranule or
 // less takes the finer size classes of rule 1). Throws std::bad_alloc.
-void* allocate(std::size_t size, std::size_t align = kAlignment);
+// Inline, so a constant size and alignment (a task cell) give a constant
+// size class.
+inline void* allocate(std::size_t size, std::size_t align = kAlignment);
 // Frees a block from allocate(size), on any thread (rule 1: same size).
 void deallocate(void* block, std::size_t size) noexcept;
 
@@ -126,6 +131,10 @@ constexpr std::size_t block_size(std::size_t size,
   if (size > kMaxRecycledSize) return size;
   const std::size_t granule = align <= kSmallGranule ? kSmallGranule : kGranule;
   return size == 0 ? granule : (size + granule - 1) / granule * granule;
+}
+
+void* allocate(std::size_t size, std::size_t align) {
+  return allocate_block(block_size(size, align));
 }
 
 // Diagnostics and tests.
