@@ -202,10 +202,13 @@ inline Handle::EnterGuard Handle::enter() const { return EnterGuard(*this); }
 enum class IoDriver {
   // A dedicated reactor thread waits in epoll and runs the timer wheel;
   // every readiness event reaches a worker through the inject queue and a
-  // futex wake. The default.
+  // futex wake (batched per epoll turn): a thread hand-off per event, which
+  // costs echo throughput and CPU per request against kWorkers
+  // (docs/io.md). I/O and timers keep running while every worker is stuck
+  // in a long poll.
   kReactorThread,
-  // No reactor thread: an idle worker waits in epoll itself (holding the
-  // driver), the other idle workers on their futexes, and unparking the
+  // The default. No reactor thread: an idle worker waits in epoll itself
+  // (holding the driver), the other idle workers on their futexes, and unparking the
   // one in the driver writes its eventfd; a busy worker polls the driver
   // (zero timeout) every event_interval ticks. Tasks a worker's turn wakes
   // run on that worker, with no cross-thread hand-off (Tokio's model). A
@@ -247,15 +250,16 @@ class Runtime {
           core::saturating_ceil<std::chrono::milliseconds>(keep_alive));
     }
     // The reactor: sockets (enable_io) and timers (enable_time), both on by
-    // default. One reactor thread drives both, and starts if either is on;
+    // default. One driver serves both (turned by the workers, or by a
+    // reactor thread with IoDriver::kReactorThread) if either is on;
     // with both off there is none, and I/O and timer futures fail with a
     // FailedPrecondition status / ReactorError instead.
     Builder& enable_io(bool on = true);
     Builder& enable_time(bool on = true);
-    // Who drives sockets and timers (IoDriver above); default
-    // kReactorThread. Without a call, the MAGPIE_IO_DRIVER environment
-    // variable ("workers" or "reactor") picks it, so a whole test suite or
-    // benchmark can run in either mode.
+    // Who drives sockets and timers (IoDriver above); default kWorkers.
+    // Without a call, the MAGPIE_IO_DRIVER environment variable ("workers"
+    // or "reactor") picks it, so a whole test suite or benchmark can run in
+    // either mode.
     Builder& io_driver(IoDriver mode);
     // What to do with an exception thrown by a task (or blocking job) whose
     // JoinHandle was dropped without reading it: log it on stderr with the
@@ -298,7 +302,7 @@ class Runtime {
     std::chrono::milliseconds keep_alive_{10'000};
     bool enable_io_ = true;
     bool enable_time_ = true;
-    IoDriver io_driver_ = IoDriver::kReactorThread;
+    IoDriver io_driver_ = IoDriver::kWorkers;
   };
 
   // A runtime with the default Builder settings.

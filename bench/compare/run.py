@@ -52,7 +52,7 @@ OPT_BIN = os.path.join(ROOT, "bazel-out/k8-opt/bin")
 PACKAGES = ["librust-tokio-dev", "cargo", "golang-go", "libasio-dev"]
 PEERS = ["magpie", "tokio", "go", "asio"]
 # Selectable with --peers, not run by default.
-EXTRA_PEERS = ["magpie-workers"]
+EXTRA_PEERS = ["magpie-workers", "magpie-reactor"]
 
 # name, unit, what one sample is. Lower is better for all of them.
 WORKLOADS = [
@@ -112,8 +112,12 @@ def peer_command(peer):
     return {
         "magpie": [os.path.join(OPT_BIN, "bench/compare/magpie_peer")],
         # The same binary with workers driving epoll and the timers
-        # (Builder::io_driver(IoDriver::kWorkers)); not in the default set.
+        # (IoDriver::kWorkers, now magpie's default); not in the default set.
         "magpie-workers": ["env", "MAGPIE_IO_DRIVER=workers",
+                           os.path.join(OPT_BIN, "bench/compare/magpie_peer")],
+        # The same binary with a dedicated reactor thread
+        # (IoDriver::kReactorThread); not in the default set.
+        "magpie-reactor": ["env", "MAGPIE_IO_DRIVER=reactor",
                            os.path.join(OPT_BIN, "bench/compare/magpie_peer")],
         "tokio": [os.path.join(HERE, "tokio/target/release/tokio_peer")],
         "go": [os.path.join(BUILD, "go_peer")],
@@ -188,6 +192,8 @@ def versions():
         "magpie": f"git {commit}, g++ -O2 -march=native (bazel --config=opt)",
         "magpie-workers": f"the same, MAGPIE_IO_DRIVER=workers "
                           f"(IoDriver::kWorkers)",
+        "magpie-reactor": f"the same, MAGPIE_IO_DRIVER=reactor "
+                          f"(IoDriver::kReactorThread)",
         "tokio": f"tokio {deb('librust-tokio-dev')} (librust-tokio-dev), "
                  f"{first_line(['/usr/bin/rustc', '--version'])}",
         "go": f"{first_line(['/usr/bin/go', 'version'])} (golang-go {deb('golang-go')})",

@@ -1,7 +1,7 @@
 // magpie::park::WorkerParker — where a scheduler worker sleeps: in the
 // runtime's driver (epoll) when it can take it, otherwise on a futex; an
 // unpark() reaches it in either place. Without a driver it is a plain
-// futex parker (the default IoDriver::kReactorThread mode).
+// futex parker (the IoDriver::kReactorThread mode).
 //
 // Ownership: one per worker, owned by the scheduler (Remote); the driver is
 // shared with the runtime (park_driver.h).
