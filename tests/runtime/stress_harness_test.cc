@@ -104,10 +104,15 @@ struct FirstOfTwo {
   std::shared_ptr<UserEvent> a;
   std::shared_ptr<UserEvent> b;
   std::shared_ptr<std::atomic<int>> polls;
+  // `polls` counts the polls that answered Pending, counted once the answer
+  // is decided: the firer fires b after the second, so that poll cannot
+  // see b (counting at the start let b fire inside the poll, which then
+  // saw both and completed, so the broken scenario passed; seen once under
+  // TSan).
   Poll<void> poll(Context& cx) {
-    polls->fetch_add(1);
     if (a->is_fired() && b->is_fired()) return ready();
     a->register_waker(cx.waker());  // The bug: b never learns of us.
+    polls->fetch_add(1);
     return Pending;
   }
 };
@@ -145,7 +150,7 @@ MAGPIE_STRESS_SCENARIO(broken_first_of_two) {
   auto waiting = spawn(FirstOfTwo{a, b, polls});
   std::jthread firer([a, b, polls] {
     a->fire();
-    // b fires only after the future saw a alone (its second poll).
+    // b fires only after the future saw a alone (its second Pending).
     const auto give_up = std::chrono::steady_clock::now() + kForcedWindowLimit;
     while (polls->load() < 2 && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::yield();
