@@ -1,5 +1,7 @@
 #include "runtime/core/word_mutex.h"
 
+#include "runtime/core/cpu_relax.h"
+
 namespace magpie::core {
 namespace {
 
@@ -7,14 +9,6 @@ namespace {
 // are a few stores long, so a holder that is running releases it within a
 // few hundred cycles; one that was preempted is waited for in the kernel.
 constexpr int kSpinsBeforeSleep = 64;
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "runtime/core/coop.h"
+#include "runtime/core/cpu_relax.h"
 #include "runtime/core/poll_stats.h"
 #include "runtime/core/wake_batch.h"
 
@@ -79,14 +80,6 @@ constexpr std::uint32_t kSpinChecksPerClockRead = 16;
 // coarse clock only moves every 1-4 ms, and 16 short polls take
 // microseconds, so the stamps stay as good as the clock's tick.
 constexpr std::uint32_t kPollsPerClockRead = 16;
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 // The worker running on this thread, if any (of any scheduler).
 thread_local Worker* current_worker = nullptr;
@@ -431,7 +424,7 @@ bool Worker::spin_for_work() {
     // Others' queues only when this worker may steal from them; otherwise
     // it would come straight back here.
     if (is_searching_ && shared_->has_work_anywhere()) return true;
-    cpu_relax();
+    core::cpu_relax();
     if (i % kSpinChecksPerClockRead == 0 &&
         std::chrono::steady_clock::now() >= deadline) {
       return false;
