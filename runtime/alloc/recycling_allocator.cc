@@ -1,55 +1,36 @@
 #include "runtime/alloc/recycling_allocator.h"
 
+#include <algorithm>
 #include <cassert>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 
 #include "runtime/core/atomic.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MAGPIE_ALLOC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MAGPIE_ALLOC_ASAN 1
-#endif
-#endif
-
-#if defined(MAGPIE_ALLOC_ASAN)
-#include <sanitizer/asan_interface.h>
-// A free block is poisoned (a use after free of a task cell still reports),
-// except, while it sits on a remote stack, its link word (rule 3).
-#define MAGPIE_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
-#define MAGPIE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define MAGPIE_POISON(p, n) ((void)(p), (void)(n))
-#define MAGPIE_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
 namespace magpie::alloc {
+namespace detail {
 namespace {
 
-struct FreeBlock {
-  FreeBlock* next;
-};
-
-struct Heap;
 struct Segment;
 
 // The header at the start of every slab. Touched by the owner only (rule
-// 2), or under the orphan mutex once the owner closed (rule 5).
+// 2), or under the orphan mutex once the owner closed (rule 5); its tag is
+// read by any thread that frees one of its blocks (rule 7).
 struct alignas(core::kCacheLineSize) Slab {
-  Heap* owner;
-  Slab* prev;  // In the owner's list of slabs with free blocks (avail).
+  SlabTag tag;  // First: the owner and size class (rule 7).
+  Slab* prev;   // In the owner's list of slabs with free blocks (avail).
   Slab* next;
-  FreeBlock* free;     // Blocks returned to this slab.
-  char* bump;          // The next never-used block.
-  char* end;           // Past the last block.
-  Segment* segment;    // Where the slab's memory came from.
-  std::uint32_t used;  // Blocks handed out and not returned.
-  std::uint16_t size_class;
+  FreeBlock* free;   // Blocks returned to this slab.
+  Segment* segment;  // Where the slab's memory came from.
+  // Offsets from the slab's start (32 bits: the header fits a cache line).
+  std::uint32_t bump;  // The next never-used block.
+  std::uint32_t end;   // Past the last block.
+  std::uint32_t used;  // Blocks handed out (front-cached ones included).
   bool in_avail;
 };
+static_assert(offsetof(Slab, tag) == 0);
 // Blocks start one cache line in, so blocks of 64 B or more never share
 // their first cache line with another block's first (a task's state word).
 constexpr std::size_t kFirstBlockOffset = sizeof(Slab);
@@ -64,6 +45,8 @@ struct SizeClass {
 // Marks a closed Heap's remote stack (rule 5); never a block address.
 FreeBlock* const kClosed = reinterpret_cast<FreeBlock*>(std::uintptr_t{1});
 
+}  // namespace
+
 struct Heap {
   SizeClass classes[kNumClasses];
   std::int64_t live_slabs = 0;
@@ -71,6 +54,10 @@ struct Heap {
   // Rule 3. On its own cache line: every remote freer writes it.
   alignas(core::kCacheLineSize) core::Atomic<FreeBlock*> remote{nullptr};
 };
+
+constinit thread_local FrontCache t_front;
+
+namespace {
 
 // Protects every closed Heap and the fallback heap (rules 5, 6).
 std::mutex& orphan_mutex() {
@@ -80,10 +67,6 @@ std::mutex& orphan_mutex() {
 
 core::Atomic<std::int64_t> g_slabs_allocated{0};
 core::Atomic<std::int64_t> g_slabs_released{0};
-
-constexpr std::size_t class_bytes(std::size_t size_class) {
-  return (size_class + 1) * kSmallGranule;
-}
 
 Slab* slab_of(void* block) {
   return reinterpret_cast<Slab*>(reinterpret_cast<std::uintptr_t>(block) &
@@ -218,19 +201,20 @@ Slab* new_slab(Heap* heap, std::size_t size_class) {
   auto* slab = new (memory) Slab{};
   const std::size_t bytes = class_bytes(size_class);
   char* first = static_cast<char*>(memory) + kFirstBlockOffset;
-  slab->owner = heap;
+  slab->tag.owner = heap;
   slab->segment = segment;
-  slab->bump = first;
-  slab->end = first + (kSlabSize - kFirstBlockOffset) / bytes * bytes;
-  slab->size_class = static_cast<std::uint16_t>(size_class);
+  slab->bump = kFirstBlockOffset;
+  slab->end = static_cast<std::uint32_t>(
+      kFirstBlockOffset + (kSlabSize - kFirstBlockOffset) / bytes * bytes);
+  slab->tag.size_class = static_cast<std::uint32_t>(size_class);
   heap->live_slabs += 1;
-  MAGPIE_POISON(first, kSlabSize - kFirstBlockOffset);
+  MAGPIE_ALLOC_POISON(first, kSlabSize - kFirstBlockOffset);
   return slab;
 }
 
 void release_slab(Heap* heap, Slab* slab) {
   heap->live_slabs -= 1;
-  MAGPIE_UNPOISON(slab, kSlabSize);
+  MAGPIE_ALLOC_UNPOISON(slab, kSlabSize);
   Segment* segment = slab->segment;
   slab->~Slab();
   release_slab_memory(slab, segment);
@@ -242,11 +226,11 @@ void release_slab(Heap* heap, Slab* slab) {
 // mutex (rule 2, 5). Keeps at most `keep` empty slabs in the class (rule 4).
 void free_local(Heap* heap, void* block, std::uint32_t keep) {
   Slab* slab = slab_of(block);
-  SizeClass& sc = heap->classes[slab->size_class];
+  SizeClass& sc = heap->classes[slab->tag.size_class];
   auto* free_block = static_cast<FreeBlock*>(block);
   free_block->next = slab->free;
   slab->free = free_block;
-  MAGPIE_POISON(block, class_bytes(slab->size_class));
+  MAGPIE_ALLOC_POISON(block, class_bytes(slab->tag.size_class));
   if (!slab->in_avail) avail_push_front(sc, slab);
   slab->used -= 1;
   if (slab->used != 0) return;
@@ -292,13 +276,13 @@ void* take_block(Heap* heap, std::size_t size_class) {
   void* block;
   if (slab->free != nullptr) {
     FreeBlock* free_block = slab->free;
-    MAGPIE_UNPOISON(free_block, bytes);
+    MAGPIE_ALLOC_UNPOISON(free_block, bytes);
     slab->free = free_block->next;
     block = free_block;
   } else {
-    block = slab->bump;
-    MAGPIE_UNPOISON(block, bytes);
-    slab->bump += bytes;
+    block = reinterpret_cast<char*>(slab) + slab->bump;
+    MAGPIE_ALLOC_UNPOISON(block, bytes);
+    slab->bump += static_cast<std::uint32_t>(bytes);
   }
   if (slab->used == 0) sc.empty_slabs -= 1;
   slab->used += 1;
@@ -346,10 +330,10 @@ void free_orphan(Heap* heap, void* block) {
 void free_remote(Heap* heap, void* block) {
   auto* free_block = static_cast<FreeBlock*>(block);
   [[maybe_unused]] const std::size_t bytes =
-      class_bytes(slab_of(block)->size_class);
+      class_bytes(slab_of(block)->tag.size_class);
   // Before the push: once pushed, the block may be reused at once.
-  MAGPIE_POISON(static_cast<char*>(block) + sizeof(FreeBlock),
-                bytes - sizeof(FreeBlock));
+  MAGPIE_ALLOC_POISON(static_cast<char*>(block) + sizeof(FreeBlock),
+                      bytes - sizeof(FreeBlock));
   // ORDERING: relaxed; the CAS below re-checks it.
   FreeBlock* head = heap->remote.load(std::memory_order_relaxed);
   do {
@@ -385,17 +369,36 @@ void close_heap(Heap* heap) {
   if (dead) delete heap;
 }
 
+// Returns every block of the calling thread's front cache to its slab
+// (rules 4, 5). `heap` is the thread's Heap, still open.
+void flush_front(Heap* heap) {
+  for (FrontBin& bin : t_front.bins) {
+    FreeBlock* block = bin.head;
+    while (block != nullptr) {
+      MAGPIE_ALLOC_UNPOISON(block, sizeof(FreeBlock));
+      FreeBlock* next = block->next;
+      free_local(heap, block, kKeepEmptySlabs);
+      block = next;
+    }
+    bin.head = nullptr;
+    bin.count = 0;
+  }
+}
+
 enum class ThreadHeapState : std::uint8_t { kNone, kOpen, kClosed };
 
-thread_local Heap* t_heap = nullptr;
 thread_local ThreadHeapState t_state = ThreadHeapState::kNone;
 
 struct HeapCloser {
   ~HeapCloser() {
-    Heap* heap = t_heap;
-    t_heap = nullptr;
+    Heap* heap = t_front.heap;
     t_state = ThreadHeapState::kClosed;
-    if (heap != nullptr) close_heap(heap);
+    if (heap == nullptr) return;
+    // Rule 5: the front cache first (its blocks are this Heap's), then no
+    // more pushes into it (rule 6), then the Heap closes.
+    flush_front(heap);
+    t_front.heap = nullptr;
+    close_heap(heap);
   }
 };
 thread_local HeapCloser t_closer;
@@ -406,8 +409,8 @@ Heap* thread_heap_slow() {
   t_state = ThreadHeapState::kOpen;
   // The first use of t_closer registers its destructor (rule 5).
   [[maybe_unused]] HeapCloser* volatile closer = &t_closer;
-  t_heap = new Heap;
-  return t_heap;
+  t_front.heap = new Heap;
+  return t_front.heap;
 }
 
 bool read_enabled() {
@@ -417,35 +420,57 @@ bool read_enabled() {
 
 }  // namespace
 
-bool enabled() {
-  static const bool on = read_enabled();
-  return on;
-}
-
-void* allocate_block(std::size_t bytes) {
-  if (bytes > kMaxRecycledSize || !enabled()) return ::operator new(bytes);
+void* allocate_slow(std::size_t bytes) {
+  // An open heap implies the recycling path (rule 7): no enabled() call.
+  Heap* heap = t_front.heap;
+  if (bytes > kMaxRecycledSize || (heap == nullptr && !enabled())) {
+    return ::operator new(bytes);
+  }
   const std::size_t size_class = bytes / kSmallGranule - 1;
-  Heap* heap = t_heap;
   if (heap == nullptr) heap = thread_heap_slow();
-  if (heap != nullptr) return take_block(heap, size_class);
-  std::lock_guard<std::mutex> lock(orphan_mutex());
-  return take_block(fallback_heap(), size_class);
+  if (heap == nullptr) {
+    std::lock_guard<std::mutex> lock(orphan_mutex());
+    return take_block(fallback_heap(), size_class);
+  }
+  void* block = take_block(heap, size_class);
+  // The front list of the class is empty: refill part of it from the slabs
+  // the class has (making none), so a burst of allocations takes the slow
+  // path once per kFrontRefill blocks, not for every one (rule 7).
+  SizeClass& sc = heap->classes[size_class];
+  FrontBin& bin = t_front.bins[size_class];
+  const std::uint32_t refill = std::min(bin.limit / 2, kFrontRefill);
+  while (bin.count < refill && sc.avail != nullptr) {
+    auto* cached = static_cast<FreeBlock*>(take_block(heap, size_class));
+    cached->next = bin.head;
+    bin.head = cached;
+    bin.count += 1;
+    MAGPIE_ALLOC_POISON(cached, bytes);
+  }
+  return block;
 }
 
-void deallocate(void* block, std::size_t size) noexcept {
-  if (size > kMaxRecycledSize || !enabled()) {
+void deallocate_slow(void* block, std::size_t size) noexcept {
+  if (size > kMaxRecycledSize) {
 #if defined(__cpp_sized_deallocation)
-    ::operator delete(block, size);
+    ::operator delete(block, size);  // block_size(size) == size.
 #else
     ::operator delete(block);  // Clang without -fsized-deallocation.
 #endif
     return;
   }
-  Heap* heap = slab_of(block)->owner;
-  if (heap != t_heap) {
-    free_remote(heap, block);
+  if (t_front.heap == nullptr && !enabled()) {
+    // Unsized: operator new was given block_size(size, align), which this
+    // call cannot know (the alignment is not passed here); a sized delete
+    // with `size` would not match it.
+    ::operator delete(block);
     return;
   }
+  Heap* heap = slab_of(block)->tag.owner;
+  if (heap != t_front.heap) {
+    free_remote(heap, block);  // Rule 3 (or rule 5 if the owner closed).
+    return;
+  }
+  // Our own block past a full front cache (rule 7): back to its slab.
   free_local(heap, block, kKeepEmptySlabs);
   heap->frees_since_drain += 1;
   if (heap->frees_since_drain >= kDrainInterval) {
@@ -458,20 +483,35 @@ void deallocate(void* block, std::size_t size) noexcept {
   }
 }
 
+}  // namespace detail
+
+bool enabled() {
+  static const bool on = detail::read_enabled();
+  return on;
+}
+
 Stats stats() {
   Stats out;
   // ORDERING: relaxed; statistics only.
-  out.slabs_allocated = g_slabs_allocated.load(std::memory_order_relaxed);
-  out.slabs_released = g_slabs_released.load(std::memory_order_relaxed);
+  out.slabs_allocated =
+      detail::g_slabs_allocated.load(std::memory_order_relaxed);
+  out.slabs_released = detail::g_slabs_released.load(std::memory_order_relaxed);
   out.live_slabs = out.slabs_allocated - out.slabs_released;
   return out;
 }
 
 void trim_this_thread() {
-  Heap* heap = t_heap;
+  detail::Heap* heap = detail::t_front.heap;
   if (heap == nullptr) return;
-  drain_remote(heap, /*keep=*/0);
-  release_empty_slabs(heap);
+  detail::flush_front(heap);
+  detail::drain_remote(heap, /*keep=*/0);
+  detail::release_empty_slabs(heap);
+}
+
+std::size_t front_cached_blocks() {
+  std::size_t blocks = 0;
+  for (const detail::FrontBin& bin : detail::t_front.bins) blocks += bin.count;
+  return blocks;
 }
 
 }  // namespace magpie::alloc

@@ -3,8 +3,6 @@
 #include <cstdlib>
 #include <new>
 
-#include "runtime/alloc/recycling_allocator.h"
-
 namespace magpie::coro_internal {
 namespace {
 
@@ -20,12 +18,6 @@ constexpr std::uint32_t kMaxInlineTransfers = 64;
 }
 
 }  // namespace
-
-void* allocate_frame(std::size_t size) { return alloc::allocate(size); }
-
-void free_frame(void* frame, std::size_t size) noexcept {
-  alloc::deallocate(frame, size);
-}
 
 std::coroutine_handle<> ActivePoll::transfer_to(
     std::coroutine_handle<> target) noexcept {

@@ -194,11 +194,155 @@ TEST(RecyclingAllocatorTest, CacheIsBoundedAfterABurst) {
     for (int i = 0; i < 20000; ++i) burst.push_back(allocate(128));
     EXPECT_GT(stats().live_slabs, before + 30);
     for (void* block : burst) deallocate(block, 128);
-    // At most kKeepEmptySlabs empty slabs stay (rule 4).
-    EXPECT_LE(stats().live_slabs, before + kKeepEmptySlabs);
+    // The front cache keeps its bound's worth (rule 4); each of its blocks
+    // can keep at most one slab, and kKeepEmptySlabs empty slabs stay.
+    const std::size_t cached = front_cached_blocks();
+    EXPECT_EQ(cached, front_cache_limit(block_size(128) / kSmallGranule - 1));
+    EXPECT_LE(stats().live_slabs,
+              before + kKeepEmptySlabs + static_cast<std::int64_t>(cached));
     trim_this_thread();
+    EXPECT_EQ(front_cached_blocks(), 0u);
     EXPECT_EQ(stats().live_slabs, before);
   });
+}
+
+TEST(RecyclingAllocatorTest, FrontCacheLimits) {
+  // Rule 4: at most kFrontCacheBlocks blocks and kFrontCacheBytes bytes.
+  for (std::size_t c = 0; c < kNumClasses; ++c) {
+    EXPECT_GE(front_cache_limit(c), 1u);
+    EXPECT_LE(front_cache_limit(c), kFrontCacheBlocks);
+    EXPECT_LE(front_cache_limit(c) * class_bytes(c), kFrontCacheBytes);
+  }
+  EXPECT_EQ(front_cache_limit(0), kFrontCacheBlocks);
+  EXPECT_EQ(front_cache_limit(kNumClasses - 1),
+            kFrontCacheBytes / kMaxRecycledSize);
+}
+
+TEST(RecyclingAllocatorTest, FrontCacheIsLifoAndBoundedPerClass) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  on_thread([] {
+    for (const std::size_t size : {8u, 64u, 104u, 512u, 1024u}) {
+      const std::size_t size_class = block_size(size) / kSmallGranule - 1;
+      const std::uint32_t limit = front_cache_limit(size_class);
+      std::vector<Block> blocks;
+      for (std::uint32_t i = 0; i < 3 * limit; ++i) {
+        blocks.push_back(make_block(size, static_cast<std::uint8_t>(i)));
+      }
+      // Allocations that missed refilled the list (rule 7): empty it.
+      EXPECT_LE(front_cached_blocks(), kFrontRefill);
+      trim_this_thread();
+      EXPECT_EQ(front_cached_blocks(), 0u);
+      for (const Block& block : blocks) free_block(block);
+      // The first `limit` frees stay; the rest went back to their slabs.
+      EXPECT_EQ(front_cached_blocks(), limit);
+      // LIFO: the last block the cache took comes out first.
+      void* again = allocate(size);
+      EXPECT_EQ(again, blocks[limit - 1].ptr);
+      EXPECT_EQ(front_cached_blocks(), limit - 1);
+      deallocate(again, size);
+      trim_this_thread();
+      EXPECT_EQ(front_cached_blocks(), 0u);
+    }
+  });
+}
+
+// Rule 7: an allocation that misses the front list refills it from the
+// class's slabs but makes no slab for it: one slab's worth of blocks takes
+// exactly one slab, and leaves the list empty when that slab runs out.
+TEST(RecyclingAllocatorTest, FrontRefillMakesNoSlab) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  on_thread([] {
+    constexpr std::size_t kSlabBlocks = (kSlabSize - 64) / 64;
+    const Stats before = stats();
+    std::vector<void*> blocks;
+    for (std::size_t i = 0; i < kSlabBlocks; ++i) {
+      blocks.push_back(allocate(64));
+      EXPECT_LE(front_cached_blocks(), kFrontRefill);
+    }
+    EXPECT_EQ(stats().slabs_allocated, before.slabs_allocated + 1);
+    EXPECT_EQ(front_cached_blocks(), 0u);
+    for (void* block : blocks) deallocate(block, 64);
+  });
+}
+
+// Rule 3 with the front cache: a block freed on a thread that does not own
+// it goes back to its owner, never into the freer's cache, even when the
+// freer has a heap and a cache of its own for that class.
+TEST(RecyclingAllocatorTest, CrossThreadFreeSkipsTheFreersCache) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  constexpr std::size_t kBlocks = 16;
+  std::vector<void*> blocks;
+  std::set<void*> mine;
+  on_thread([&] {
+    // The owner: one slab's worth, so the next allocation finds the class
+    // dry, drains the remote stack and reuses the blocks (rule 3).
+    constexpr std::size_t kSlabBlocks = (kSlabSize - 64) / 64;
+    std::vector<void*> all;
+    for (std::size_t i = 0; i < kSlabBlocks; ++i) all.push_back(allocate(64));
+    blocks.assign(all.begin(), all.begin() + kBlocks);
+    mine.insert(all.begin(), all.end());
+    on_thread([&] {
+      // The freer has an open heap and a cached block of the same class.
+      void* own = allocate(64);
+      deallocate(own, 64);
+      const std::size_t cached = front_cached_blocks();
+      ASSERT_GE(cached, 1u);
+      for (void* block : blocks) deallocate(block, 64);
+      EXPECT_EQ(front_cached_blocks(), cached);
+      // Its cache still hands out its own block, not the owner's.
+      void* again = allocate(64);
+      EXPECT_EQ(again, own);
+      EXPECT_EQ(mine.count(again), 0u);
+      deallocate(again, 64);
+    });
+    EXPECT_EQ(front_cached_blocks(), 0u);
+    const Stats before = stats();
+    std::set<void*> reused;
+    for (std::size_t i = 0; i < kBlocks; ++i) reused.insert(allocate(64));
+    for (void* block : blocks) EXPECT_EQ(reused.count(block), 1u);
+    EXPECT_EQ(stats().slabs_allocated, before.slabs_allocated);
+    for (void* block : reused) deallocate(block, 64);
+    for (std::size_t i = kBlocks; i < kSlabBlocks; ++i) deallocate(all[i], 64);
+  });
+}
+
+// Rule 5 with the front cache: a thread that exits with blocks cached (and
+// others still in use elsewhere) releases every slab once all are freed.
+TEST(RecyclingAllocatorTest, ThreadExitWithCachedBlocks) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  const std::int64_t baseline = stats().live_slabs;
+  std::vector<Block> survivors;
+  on_thread([&] {
+    for (const std::size_t size : {16u, 104u, 200u, 1000u}) {
+      std::vector<Block> blocks;
+      for (int i = 0; i < 10; ++i) {
+        blocks.push_back(make_block(size, static_cast<std::uint8_t>(i)));
+      }
+      survivors.push_back(blocks.back());
+      blocks.pop_back();
+      for (const Block& block : blocks) free_block(block);
+    }
+    EXPECT_GT(front_cached_blocks(), 0u);
+  });
+  // The cached blocks went back at exit; the survivors keep their slabs.
+  EXPECT_GT(stats().live_slabs, baseline);
+  std::thread other([&] {
+    for (const Block& block : survivors) free_block(block);
+    EXPECT_EQ(front_cached_blocks(), 0u);  // Orphans never enter a cache.
+  });
+  other.join();
+  EXPECT_EQ(stats().live_slabs, baseline);
+}
+
+TEST(RecyclingAllocatorTest, ThreadExitWithOnlyCachedBlocks) {
+  if (!enabled()) GTEST_SKIP() << "MAGPIE_ALLOC=system";
+  const std::int64_t baseline = stats().live_slabs;
+  on_thread([] {
+    void* block = allocate(48);
+    deallocate(block, 48);
+    EXPECT_GE(front_cached_blocks(), 1u);
+  });
+  EXPECT_EQ(stats().live_slabs, baseline);
 }
 
 TEST(RecyclingAllocatorTest, LargeSizesUseOperatorNew) {
