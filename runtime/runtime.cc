@@ -33,6 +33,11 @@ Handle Handle::current() {
   return *current_handle;
 }
 
+const Handle& Handle::current_ref() {
+  if (current_handle == nullptr) throw NoCurrentRuntime();
+  return *current_handle;
+}
+
 std::optional<Handle> Handle::try_current() {
   if (current_handle == nullptr) return std::nullopt;
   return *current_handle;

@@ -106,6 +106,11 @@ class Handle {
   // runtime's block_on, or inside enter(). Throws NoCurrentRuntime if none.
   static Handle current();
   static std::optional<Handle> try_current();
+  // As current(), without the copy (a copy is two atomic reference-count
+  // updates): valid while the calling thread's current runtime stays
+  // current (until its innermost enter guard ends). The free spawn()
+  // functions use it.
+  static const Handle& current_ref();
 
   // `where` records the caller as the task's spawn site (diagnostics and
   // the unhandled-exception report); leave it defaulted.
@@ -387,30 +392,31 @@ class Runtime {
   bool shut_down_ = false;
 };
 
-// Spawns onto the current runtime (Handle::current()).
+// Spawns onto the current runtime (Handle::current_ref()).
 template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
 spawn(F&& future, SpawnSite where = SpawnSite::current()) {
-  return Handle::current().spawn(std::forward<F>(future), where);
+  return Handle::current_ref().spawn(std::forward<F>(future), where);
 }
 template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
 spawn(const SpawnOptions& options, F&& future,
       SpawnSite where = SpawnSite::current()) {
-  return Handle::current().spawn(options, std::forward<F>(future), where);
+  return Handle::current_ref().spawn(options, std::forward<F>(future), where);
 }
 template <class F>
 requires Future<std::decay_t<F>> JoinHandle<FutureOutput<std::decay_t<F>>>
 spawn_named(std::string_view name, F&& future,
             SpawnSite where = SpawnSite::current()) {
-  return Handle::current().spawn_named(name, std::forward<F>(future), where);
+  return Handle::current_ref().spawn_named(name, std::forward<F>(future),
+                                           where);
 }
 
 // Runs fn on the current runtime's blocking pool.
 template <class Fn>
 JoinHandle<std::invoke_result_t<std::decay_t<Fn>&>> spawn_blocking(
     Fn&& fn, SpawnSite where = SpawnSite::current()) {
-  return Handle::current().spawn_blocking(std::forward<Fn>(fn), where);
+  return Handle::current_ref().spawn_blocking(std::forward<Fn>(fn), where);
 }
 
 }  // namespace magpie

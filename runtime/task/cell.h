@@ -158,11 +158,15 @@ class Cell {
 
   static std::exception_ptr drop_stage(Header* header) {
     Cell* cell = from(header);
-    std::exception_ptr unread;
-    if (cell->tag() == kFinished) {
-      unread = std::move(cell->stage_.finished.error);
+    if (cell->tag() != kFinished) {
+      cell->destroy_stage();
+      return nullptr;
     }
-    cell->destroy_stage();
+    // The common case, a detached task's output: one tag test, and for a
+    // void output only a moved-from exception_ptr to destroy.
+    std::exception_ptr unread = std::move(cell->stage_.finished.error);
+    cell->stage_.finished.~Finished();
+    cell->trailer_.stage = kConsumed;
     return unread;
   }
 
