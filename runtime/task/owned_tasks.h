@@ -88,7 +88,7 @@ class OwnedTasks {
   };
 
   Shard& shard_of(const Header* header) {
-    return shards_[header->id & (num_shards_ - 1)];
+    return shards_[header->id.value() & (num_shards_ - 1)];
   }
   static Header* pop_front(Shard& shard);
 
