@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string_view>
@@ -36,6 +37,7 @@
 #include "runtime/core/context.h"
 #include "runtime/core/poll_stats.h"
 #include "runtime/core/waker.h"
+#include "runtime/task/join_waker_slot.h"
 #include "runtime/task/state.h"
 
 namespace magpie::task {
@@ -129,8 +131,9 @@ class TaskLabel {
 
 // Cold per-task fields, reached through TaskVTable::trailer.
 struct Trailer {
-  // The JoinHandle's waker; see state rule 3.
-  Waker join_waker;
+  // The JoinHandle's waker, in one word (join_waker_slot.h); see state
+  // rule 3.
+  JoinWakerSlot join_waker;
   // Intrusive links of the scheduler's OwnedTasks list, guarded by its lock.
   // owned_prev is null exactly when the task is on no list; the first task
   // of a shard has kOwnedListHead there (owned_tasks.cc).
@@ -202,29 +205,41 @@ class TaskId {
 
   explicit TaskId(std::uint64_t counter) {
     std::uint64_t id = counter & kMask;
-    if (id == 0) id = 1;
-    part_[0] = static_cast<std::uint16_t>(id);
-    part_[1] = static_cast<std::uint16_t>(id >> 16);
-    part_[2] = static_cast<std::uint16_t>(id >> 32);
+    id |= static_cast<std::uint64_t>(id == 0);  // 0 becomes 1, no branch
+    const auto low = static_cast<std::uint32_t>(id);
+    const auto high = static_cast<std::uint16_t>(id >> 32);
+    std::memcpy(&part_[0], &low, sizeof(low));
+    std::memcpy(&part_[2], &high, sizeof(high));
   }
   TaskId(const TaskId&) = delete;
   TaskId& operator=(const TaskId&) = delete;
 
   std::uint64_t value() const {
-    return std::uint64_t{part_[0]} | (std::uint64_t{part_[1]} << 16) |
-           (std::uint64_t{part_[2]} << 32);
+    return low32() | (std::uint64_t{part_[2]} << 32);
+  }
+  // The low 32 bits (one load): enough to pick an OwnedTasks shard.
+  std::uint32_t low32() const {
+    std::uint32_t low;
+    std::memcpy(&low, &part_[0], sizeof(low));
+    return low;
   }
   // Lets `header->id` read as the std::uint64_t it always was.
   operator std::uint64_t() const { return value(); }  // NOLINT: on purpose
 
  private:
+  // Bits 0-31 in part_[0..1] (in the machine's byte order), 32-47 in
+  // part_[2]; alignment 2 so that the leaf slot packs after it.
   std::uint16_t part_[3];
 };
 
 struct Header {
   Header(std::uint64_t refs, const TaskVTable* vtable, std::uint64_t id,
-         SpawnSite spawn_site = {})
-      : state(refs), vtable(vtable), id(id), spawn_site(spawn_site) {}
+         SpawnSite spawn_site = {}, std::uint8_t stage_tag = 0)
+      : state(refs),
+        vtable(vtable),
+        id(id),
+        leaf(static_cast<std::uint16_t>(stage_tag << kStageShift)),
+        spawn_site(spawn_site) {}
 
   // The stage tag: which of future / output / nothing the Cell's stage
   // holds (cell.h), two bits kept in `leaf`'s owner bits. Touched only by
@@ -253,7 +268,7 @@ struct Header {
   // The leaf probe's slot (core/poll_stats.h): the leaf future the task
   // last parked on (bits 0-13, written by its poller, read by the dump and
   // the lost-task report) and the stage tag (bits 14-15, stage_tag()).
-  core::LeafSlot leaf{core::kNoLeaf};
+  core::LeafSlot leaf;
   // Where spawn() was called, and the task's name; both name the task in
   // diagnostics. Converts to SpawnSite.
   TaskLabel spawn_site;
@@ -264,7 +279,7 @@ static_assert(sizeof(TaskId) == 6 && alignof(TaskId) == 2);
 static_assert(offsetof(Header, leaf) == offsetof(Header, id) + sizeof(TaskId),
               "the leaf slot sits in the id word's last two bytes");
 static_assert(sizeof(Header) == 32, "state, vtable, id 6 + leaf 2, label");
-static_assert(sizeof(Trailer) == 48, "join waker 16, links 16, stats 16");
+static_assert(sizeof(Trailer) == 40, "join waker 8, links 16, stats 16");
 
 // The next value of the process-wide task-id counter (a relaxed counter;
 // ids are names, not order). TaskId keeps its low 48 bits.

@@ -73,7 +73,7 @@ TEST(TaskLabelTest, Layout) {
   EXPECT_EQ(sizeof(TaskLabel), 8u);
   EXPECT_EQ(sizeof(TaskId), 6u);
   EXPECT_EQ(sizeof(Header), 32u);
-  EXPECT_EQ(sizeof(Trailer), 48u);
+  EXPECT_EQ(sizeof(Trailer), 40u);
 }
 
 TEST(TaskIdTest, KeepsFortyEightBits) {
