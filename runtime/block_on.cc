@@ -77,7 +77,7 @@ std::vector<TaskDump> RootRegistration::dump(const void* owner,
     d.running = r->polling_.load(std::memory_order_relaxed);
     d.spawn_file = r->where_.file;
     d.spawn_line = r->where_.line;
-    task::fill_poll_stats(r->stats_, now_ms, d);
+    task::fill_poll_stats(r->stats_, r->leaf_, now_ms, d);
     out.push_back(std::move(d));
   }
   return out;

@@ -97,7 +97,7 @@ class ParkerScope {
 // One active block_on call in the process-wide list of roots, for the task
 // dump, from construction to destruction (same thread). `owner` tags the
 // executor whose dump lists it (null: only dump_block_on_roots()).
-// Threads: stats() and polling are written by the calling thread and read
+// Threads: stats(), leaf() and polling are written by the calling thread and read
 // (relaxed) by any dumping thread under the list's mutex, which also
 // guards the links.
 class RootRegistration {
@@ -108,6 +108,7 @@ class RootRegistration {
   RootRegistration& operator=(const RootRegistration&) = delete;
 
   core::PollStats& stats() { return stats_; }
+  core::LeafSlot& leaf() { return leaf_; }
   // Around each poll of the root future.
   void begin_poll() noexcept {
     stats_.note_poll();
@@ -128,6 +129,7 @@ class RootRegistration {
   const task::SpawnSite where_;
   const void* const owner_;
   core::PollStats stats_;
+  core::LeafSlot leaf_{core::kNoLeaf};
   core::Atomic<bool> polling_{false};
   RootRegistration* prev_ = nullptr;  // guarded by the list's mutex
   RootRegistration* next_ = nullptr;  // guarded by the list's mutex
@@ -146,7 +148,7 @@ FutureOutput<F> run(F& future, task::SpawnSite where, const void* owner) {
       // once, and a timeout around a busy future is still checked.
       coop::BudgetScope budget;
       root.begin_poll();
-      core::LeafProbeScope leaf_probe(root.stats());
+      core::LeafProbeScope leaf_probe(root.stats(), root.leaf());
       auto poll = future.poll(cx);
       if (poll.is_pending()) core::record_leaf<F>();
       root.end_poll();

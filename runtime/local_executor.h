@@ -195,7 +195,7 @@ class LocalExecutor {
         auto poll = [&] {
           coop::BudgetScope budget;  // coop rule 3, as in run_until_stalled()
           root.begin_poll();
-          core::LeafProbeScope leaf_probe(root.stats());
+          core::LeafProbeScope leaf_probe(root.stats(), root.leaf());
           auto poll = owned.poll(cx);
           if (poll.is_pending()) core::record_leaf<std::remove_cvref_t<F>>();
           root.end_poll();

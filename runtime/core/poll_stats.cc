@@ -7,7 +7,7 @@
 
 namespace magpie::core {
 
-constinit thread_local Atomic<LeafId>* current_leaf_slot = nullptr;
+constinit thread_local LeafSlot* current_leaf_slot = nullptr;
 constinit thread_local std::uint32_t current_poll_ms = 0;
 constinit thread_local std::uint32_t worker_clock_ms = 0;
 
@@ -39,7 +39,7 @@ struct Chunk {
 struct LeafTable {
   std::mutex mu;
   std::unordered_map<const std::type_info*, LeafId> ids;  // Guarded by mu.
-  LeafId next = 1;                                        // Guarded by mu.
+  std::size_t next = 1;                                   // Guarded by mu.
   Atomic<Chunk*> chunks[kChunks] = {};
 };
 
@@ -57,8 +57,8 @@ LeafId register_leaf_type(const std::type_info& type) noexcept {
     if (auto it = table.ids.find(&type); it != table.ids.end()) {
       return it->second;
     }
-    const LeafId id = table.next;
-    if (id >= kMaxLeafTypes) return kNoLeaf;
+    if (table.next >= kMaxLeafTypes) return kNoLeaf;
+    const auto id = static_cast<LeafId>(table.next);
     Atomic<Chunk*>& slot = table.chunks[id / kChunkTypes];
     // ORDERING: relaxed; chunks are only made under mu.
     Chunk* chunk = slot.load(std::memory_order_relaxed);

@@ -3,13 +3,14 @@
 // when last, and the leaf future it is parked on. The task dump
 // (runtime/task/task_dump.h) reads them; nothing else does.
 //
-// Cost (DESIGN.md §7: cheap enough for production builds): 20 bytes (a
-// task cell keeps its stage tag in the padding after them:
-// runtime/task/header.h); per
-// poll one coarse clock read and two relaxed stores; per wake one relaxed
-// fetch_add, a relaxed store and, unless the wake is issued during a poll
-// on the waking thread, one clock read; per Pending leaf a thread-local
-// load and two stores (record_leaf).
+// Cost (DESIGN.md §7: cheap enough for production builds): 16 bytes of
+// PollStats plus a 2-byte LeafSlot (a task keeps the slot in its Header,
+// beside the 48-bit id, and its stage tag in the slot's top bits:
+// runtime/task/header.h); per poll one coarse clock read and two relaxed
+// stores; per wake one relaxed fetch_add, a relaxed store and, unless the
+// wake is issued during a poll on the waking thread, one clock read; per
+// Pending leaf a thread-local load, a relaxed load and two stores
+// (record_leaf).
 //
 // Wakes during a poll: while a poll is in progress on a thread (between
 // PollScope's constructor and destructor), a wake issued on that thread (the
@@ -51,13 +52,25 @@
 // coro::LeafAwaiter (a co_awaited non-Task future) and task::Cell (the
 // spawned future itself, when nothing deeper recorded).
 //
-// Leaf ids: `leaf` holds a 32-bit id, not a std::type_info* (4 bytes per
-// task, issue 10's memory target). kLeafId<F> is F's id, registered once
+// Leaf ids: the leaf is a 14-bit id, not a std::type_info* (issue 10's
+// memory target), kept in a LeafSlot: a 16-bit relaxed atomic whose bits
+// 0-13 are the id and whose bits 14-15 belong to the slot's owner
+// (record_leaf keeps them; a task cell keeps its stage tag there). The
+// slot is not part of PollStats so that a task can keep it in the spare
+// bytes of its Header's id word. kLeafId<F> is F's id, registered once
 // per type in a process-wide table by its (dynamic) initializer, before
 // main for any type a program names; leaf_type(id) reads it back. 0 means
 // none, and is also what a kLeafId read before its initializer ran gives
 // (a poll during static initialization): the dump then names no leaf. The
-// table holds up to kMaxLeafTypes types; later types get 0.
+// table holds up to kMaxLeafTypes (16384) types, far more distinct leaf
+// future types than a program names; later types get 0 (no leaf shown).
+//
+// Owner bits and the one-writer rule: the slot's writers are the poller
+// (record_leaf, during its poll) and the slot's owner (for a task, whoever
+// may touch the stage: state rules 2 and 4), never two at once (a task's
+// stage owner while it is polled is its poller; after COMPLETE nobody
+// polls it). So each write is a relaxed load and a relaxed store, not a
+// read-modify-write, and the dump's concurrent loads see whole values.
 
 #ifndef MAGPIE_RUNTIME_CORE_POLL_STATS_H_
 #define MAGPIE_RUNTIME_CORE_POLL_STATS_H_
@@ -78,9 +91,13 @@ std::uint32_t coarse_now_ms() noexcept;
 extern constinit thread_local std::uint32_t worker_clock_ms;
 
 // See "Leaf ids" above.
-using LeafId = std::uint32_t;
+using LeafId = std::uint16_t;
 inline constexpr LeafId kNoLeaf = 0;
-inline constexpr std::size_t kMaxLeafTypes = 1 << 16;
+inline constexpr int kLeafIdBits = 14;
+inline constexpr LeafId kLeafIdMask = (1u << kLeafIdBits) - 1;
+inline constexpr std::size_t kMaxLeafTypes = std::size_t{1} << kLeafIdBits;
+// Leaf id in bits 0-13, the owner's bits in 14-15.
+using LeafSlot = Atomic<std::uint16_t>;
 // F's id in the table (registering it), or kNoLeaf when the table is full.
 LeafId register_leaf_type(const std::type_info& type) noexcept;
 // The type registered as `id`; null for kNoLeaf or an unknown id.
@@ -88,18 +105,18 @@ const std::type_info* leaf_type(LeafId id) noexcept;
 template <class F>
 inline const LeafId kLeafId = register_leaf_type(typeid(F));
 
+// The leaf recorded in `slot` (its id bits), or null.
+inline const std::type_info* leaf_type(const LeafSlot& slot) noexcept {
+  // ORDERING: relaxed; diagnostics only.
+  return leaf_type(
+      static_cast<LeafId>(slot.load(std::memory_order_relaxed) & kLeafIdMask));
+}
+
 struct PollStats {
   Atomic<std::uint32_t> polls{0};
   Atomic<std::uint32_t> wakes{0};
   Atomic<std::uint32_t> last_poll_ms{0};  // 0: never
   Atomic<std::uint32_t> last_wake_ms{0};  // 0: never
-  Atomic<LeafId> leaf{kNoLeaf};
-
-  // The leaf the target last parked on (leaf_type of `leaf`), or null.
-  const std::type_info* leaf_type() const noexcept {
-    // ORDERING: relaxed; diagnostics only.
-    return core::leaf_type(leaf.load(std::memory_order_relaxed));
-  }
 
   // The poller, before each poll (single writer: load + store, no RMW).
   void note_poll() noexcept {
@@ -116,7 +133,7 @@ struct PollStats {
 
 // The leaf slot of the poll in progress on this thread, until something
 // records into it; null outside polls and after the first record.
-extern constinit thread_local Atomic<LeafId>* current_leaf_slot;
+extern constinit thread_local LeafSlot* current_leaf_slot;
 
 // The start time (coarse_now_ms()) of the poll in progress on this thread;
 // 0 outside polls. See "Wakes during a poll" above.
@@ -139,23 +156,28 @@ void PollStats::note_wake() noexcept {
 // already did (see "The leaf probe" above). Call only on Pending.
 template <class F>
 inline void record_leaf() noexcept {
-  if (Atomic<LeafId>* slot = current_leaf_slot) {
-    // ORDERING: relaxed; diagnostics only.
-    slot->store(kLeafId<F>, std::memory_order_relaxed);
+  if (LeafSlot* slot = current_leaf_slot) {
+    // ORDERING: relaxed; diagnostics only. Load + store: one writer at a
+    // time (see "Owner bits"); the owner's bits are kept.
+    const auto owner_bits = static_cast<std::uint16_t>(
+        slot->load(std::memory_order_relaxed) & ~kLeafIdMask);
+    slot->store(static_cast<std::uint16_t>(owner_bits | kLeafId<F>),
+                std::memory_order_relaxed);
     current_leaf_slot = nullptr;
   }
 }
 
-// One poll of `stats`' target: points the leaf probe at `stats` and makes
-// the poll's start time (the last_poll_ms note_poll() just stored) the
-// timestamp of wakes issued on this thread during the poll; restores the
-// enclosing poll's probe and time after (polls nest: a task run by
-// LocalExecutor::block_on). Construct it right after stats.note_poll().
+// One poll of `stats`' target: points the leaf probe at the target's
+// `leaf` slot and makes the poll's start time (the last_poll_ms
+// note_poll() just stored) the timestamp of wakes issued on this thread
+// during the poll; restores the enclosing poll's probe and time after
+// (polls nest: a task run by LocalExecutor::block_on). Construct it right
+// after stats.note_poll().
 class LeafProbeScope {
  public:
-  explicit LeafProbeScope(PollStats& stats) noexcept
+  LeafProbeScope(PollStats& stats, LeafSlot& leaf) noexcept
       : saved_(current_leaf_slot), saved_ms_(current_poll_ms) {
-    current_leaf_slot = &stats.leaf;
+    current_leaf_slot = &leaf;
     // ORDERING: relaxed; our own store, one writer (note_poll).
     current_poll_ms = stats.last_poll_ms.load(std::memory_order_relaxed);
   }
@@ -167,9 +189,12 @@ class LeafProbeScope {
   LeafProbeScope& operator=(const LeafProbeScope&) = delete;
 
  private:
-  Atomic<LeafId>* saved_;
+  LeafSlot* saved_;
   std::uint32_t saved_ms_;
 };
+
+static_assert(sizeof(PollStats) == 16, "two counts, two timestamps");
+static_assert(sizeof(LeafSlot) == 2);
 
 }  // namespace magpie::core
 

@@ -13,10 +13,10 @@
 // Stage: the future while it runs; then its output (value or the exception
 // it threw), or kCancelled when the future was dropped by abort() or
 // shutdown (no exception object is made until a JoinHandle reads it); then
-// empty once the output is read or dropped. A union whose tag (one byte)
-// lives in the Trailer's padding (header.h), so the stage costs no more
-// than the larger of the future and the output: std::variant's tag took 8
-// bytes with padding.
+// empty once the output is read or dropped. A union whose tag (two bits)
+// lives in the Header's leaf slot (Header::stage_tag), so the stage costs no
+// more than the larger of the future and the output: std::variant's tag
+// took 8 bytes with padding.
 //
 // Destructors must not throw. F's destructor runs on a runtime thread when
 // the task finishes or is dropped (shutdown, abort), where there is no
@@ -72,7 +72,10 @@ class Cell {
   static constexpr std::uint64_t kInitialRefs = 3;
 
   // Allocates a task holding `future`, NOTIFIED and JOIN_INTEREST set.
-  static Header* allocate(F future, S scheduler, SpawnSite site = {}) {
+  // Inlined into spawn (one call less per spawn; g++ stopped inlining it
+  // once the Header packed the id, leaf and stage tag).
+  [[gnu::always_inline]] static Header* allocate(F future, S scheduler,
+                                                 SpawnSite site = {}) {
     // The per-thread recycling allocator (runtime/alloc, DESIGN.md §2).
     void* memory = alloc::allocate_for<Cell>();
     try {
@@ -87,18 +90,19 @@ class Cell {
 
  private:
   Cell(F future, S scheduler, SpawnSite site)
-      : header_(kInitialRefs, &kVTable, next_task_id(), site),
+      : header_(kInitialRefs, &kVTable, next_task_id(), site, kFuture),
         scheduler_(std::move(scheduler)) {
     new (&stage_.future) F(std::move(future));
-    trailer_.stage = kFuture;
   }
   ~Cell() { destroy_stage(); }
 
-  // The stage tag (Trailer::stage). kCancelled holds nothing.
+  // The stage tag (Header::stage_tag, two bits). kCancelled holds nothing.
   static constexpr std::uint8_t kConsumed = 0;
   static constexpr std::uint8_t kFuture = 1;
   static constexpr std::uint8_t kFinished = 2;
   static constexpr std::uint8_t kCancelled = 3;
+  static_assert(kCancelled < (1u << (16 - core::kLeafIdBits)),
+                "the stage tag fits in the leaf slot's owner bits");
   // What a finished stage holds: the output (value or exception). For a
   // void output only the exception pointer (null: it returned), 8 bytes
   // where TaskOutput<void> takes 16, so the stage of a Task<void> task is
@@ -112,11 +116,11 @@ class Cell {
   // Header is the first member, so a Header* is the Cell's address.
   static Cell* from(Header* header) { return reinterpret_cast<Cell*>(header); }
 
-  std::uint8_t tag() const { return trailer_.stage; }
+  std::uint8_t tag() const { return header_.stage_tag(); }
   // Destroys what the stage holds; it is empty (kConsumed) after.
   void destroy_stage() noexcept {
     const std::uint8_t was = tag();
-    trailer_.stage = kConsumed;
+    header_.set_stage_tag(kConsumed);
     if (was == kFuture) {
       stage_.future.~F();
     } else if (was == kFinished) {
@@ -126,7 +130,7 @@ class Cell {
   // Stores the output in place of the (already destroyed) stage.
   void set_finished(Finished&& out) {
     new (&stage_.finished) Finished(std::move(out));
-    trailer_.stage = kFinished;
+    header_.set_stage_tag(kFinished);
   }
 
   static bool poll(Header* header, Context& cx) {
@@ -145,7 +149,13 @@ class Cell {
     } catch (...) {
       out.error = std::current_exception();
     }
-    cell->destroy_stage();
+    if constexpr (std::is_nothrow_move_constructible_v<Finished>) {
+      // One write of the tag (the stage is the future here): nothing can
+      // throw between the future's destruction and the output's arrival.
+      cell->stage_.future.~F();
+    } else {
+      cell->destroy_stage();
+    }
     cell->set_finished(std::move(out));
     return true;
   }
@@ -153,7 +163,7 @@ class Cell {
   static void cancel(Header* header) {
     Cell* cell = from(header);
     cell->destroy_stage();
-    cell->trailer_.stage = kCancelled;
+    cell->header_.set_stage_tag(kCancelled);
   }
 
   static std::exception_ptr drop_stage(Header* header) {
@@ -242,7 +252,7 @@ class Cell {
       &yield_now, &release, &report_unhandled, &report_lost,
       &count_stale_wake, &dealloc, &trailer};
 
-  // The future or the output; which one, if any, is trailer_.stage.
+  // The future or the output; which one, if any, is header_.stage_tag().
   union Stage {
     Stage() noexcept {}
     ~Stage() {}

@@ -3,7 +3,7 @@
 //
 // A spawned task is one allocation (task::Cell<F, S>, cell.h):
 //
-//   +-----------------+  Header  (hot: state word, vtable, id)  <- Header* points here
+//   +-----------------+  Header  (hot: state word, vtable, id, leaf + stage tag, label)  <- Header* points here
 //   | Header          |
 //   +-----------------+  Core    (the scheduler handle, then the Stage: the future
 //   | S scheduler     |           while it runs, the output after)
@@ -21,13 +21,15 @@
 // are immutable after construction except `state` (atomic) and the Trailer
 // fields, whose rules are in state.h (join waker) and owned_tasks.h (links).
 // Immutable fields (id, spawn_site) may be read by any reference holder
-// without synchronization.
+// without synchronization. `leaf` (the leaf probe's slot and the stage tag)
+// has the rules written beside it.
 
 #ifndef MAGPIE_RUNTIME_TASK_HEADER_H_
 #define MAGPIE_RUNTIME_TASK_HEADER_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string_view>
@@ -35,6 +37,7 @@
 #include "runtime/core/context.h"
 #include "runtime/core/poll_stats.h"
 #include "runtime/core/waker.h"
+#include "runtime/task/join_waker_slot.h"
 #include "runtime/task/state.h"
 
 namespace magpie::task {
@@ -128,21 +131,18 @@ class TaskLabel {
 
 // Cold per-task fields, reached through TaskVTable::trailer.
 struct Trailer {
-  // The JoinHandle's waker; see state rule 3.
-  Waker join_waker;
+  // The JoinHandle's waker, in one word (join_waker_slot.h); see state
+  // rule 3.
+  JoinWakerSlot join_waker;
   // Intrusive links of the scheduler's OwnedTasks list, guarded by its lock.
   // owned_prev is null exactly when the task is on no list; the first task
   // of a shard has kOwnedListHead there (owned_tasks.cc).
   Header* owned_prev = nullptr;
   Header* owned_next = nullptr;
-  // Diagnostics for the task dump (core/poll_stats.h): 20 bytes, relaxed
-  // atomics written by the harness (raw_task.cc), the task waker and the
-  // leaf probe; read by OwnedTasks::dump(). Five 32-bit words, so `stage`
-  // below fits in the 8-byte alignment padding after them.
+  // Diagnostics for the task dump (core/poll_stats.h): 16 bytes, relaxed
+  // atomics written by the harness (raw_task.cc) and the task waker; read
+  // by OwnedTasks::dump(). The leaf slot is in the Header (Header::leaf).
   core::PollStats stats;
-  // The Cell's stage tag (cell.h: future, output, cancelled or empty).
-  // Touched only by whoever may touch the stage (state rules 2 and 4).
-  std::uint8_t stage = 0;
 };
 
 // The typed operations of one Cell<F, S>. The harness (raw_task.cc) drives
@@ -180,29 +180,109 @@ struct TaskVTable {
   Trailer* (*trailer)(Header*);
 };
 
+// A task's id: 48 bits in three 16-bit words (6 bytes, alignment 2), so the
+// Header's third word also holds the 2-byte leaf slot (Header::leaf).
+//
+// Why 48 bits is unique for practical purposes: ids come from one
+// process-wide counter (next_task_id), and 2^48 spawns is 2.8e14: 8.9 years
+// at a sustained million spawns a second, 89 days at a hundred million
+// (more than this runtime spawns on any machine we measure: chained_spawn
+// runs at a few million a second). Wrap-around, if a process ever gets
+// there, is safe for every use of the id (each checked):
+//   - OwnedTasks shard choice (id & (shards - 1)): any value works; the
+//     shard is fixed for the task's life because the id is.
+//   - The task dump, the lost-task report, the unhandled-exception report,
+//     the stall monitor, JoinHandle::id() / AbortHandle::id(): names for
+//     people and for the user's maps. Two live tasks could share an id only
+//     if one of them has lived through 2^48 later spawns.
+//   - No code orders tasks by id or treats it as a count.
+// 0 is never an id (it reads as "none" in the stall monitor's slot): the
+// counter's value modulo 2^48 is used, and 0 becomes 1.
+class TaskId {
+ public:
+  static constexpr int kBits = 48;
+  static constexpr std::uint64_t kMask = (std::uint64_t{1} << kBits) - 1;
+
+  explicit TaskId(std::uint64_t counter) {
+    std::uint64_t id = counter & kMask;
+    id |= static_cast<std::uint64_t>(id == 0);  // 0 becomes 1, no branch
+    const auto low = static_cast<std::uint32_t>(id);
+    const auto high = static_cast<std::uint16_t>(id >> 32);
+    std::memcpy(&part_[0], &low, sizeof(low));
+    std::memcpy(&part_[2], &high, sizeof(high));
+  }
+  TaskId(const TaskId&) = delete;
+  TaskId& operator=(const TaskId&) = delete;
+
+  std::uint64_t value() const {
+    return low32() | (std::uint64_t{part_[2]} << 32);
+  }
+  // The low 32 bits (one load): enough to pick an OwnedTasks shard.
+  std::uint32_t low32() const {
+    std::uint32_t low;
+    std::memcpy(&low, &part_[0], sizeof(low));
+    return low;
+  }
+  // Lets `header->id` read as the std::uint64_t it always was.
+  operator std::uint64_t() const { return value(); }  // NOLINT: on purpose
+
+ private:
+  // Bits 0-31 in part_[0..1] (in the machine's byte order), 32-47 in
+  // part_[2]; alignment 2 so that the leaf slot packs after it.
+  std::uint16_t part_[3];
+};
+
 struct Header {
   Header(std::uint64_t refs, const TaskVTable* vtable, std::uint64_t id,
-         SpawnSite spawn_site = {})
-      : state(refs), vtable(vtable), id(id), spawn_site(spawn_site) {}
+         SpawnSite spawn_site = {}, std::uint8_t stage_tag = 0)
+      : state(refs),
+        vtable(vtable),
+        id(id),
+        leaf(static_cast<std::uint16_t>(stage_tag << kStageShift)),
+        spawn_site(spawn_site) {}
+
+  // The stage tag: which of future / output / nothing the Cell's stage
+  // holds (cell.h), two bits kept in `leaf`'s owner bits. Touched only by
+  // whoever may touch the stage (state rules 2 and 4), which is also the
+  // only writer of `leaf` at that time (core/poll_stats.h, "Owner bits"):
+  // relaxed load + store.
+  static constexpr int kStageShift = core::kLeafIdBits;
+  std::uint8_t stage_tag() const {
+    // ORDERING: relaxed; one writer at a time, ordered by the state word.
+    return static_cast<std::uint8_t>(leaf.load(std::memory_order_relaxed) >>
+                                     kStageShift);
+  }
+  void set_stage_tag(std::uint8_t tag) {
+    // ORDERING: relaxed; see stage_tag().
+    const std::uint16_t ids =
+        leaf.load(std::memory_order_relaxed) & core::kLeafIdMask;
+    leaf.store(static_cast<std::uint16_t>(ids | (tag << kStageShift)),
+               std::memory_order_relaxed);
+  }
 
   State state;
   const TaskVTable* vtable;
-  // Unique for the process' life; names the task in diagnostics.
-  std::uint64_t id;
+  // Unique for practical purposes (TaskId); names the task in diagnostics.
+  // Converts to std::uint64_t.
+  TaskId id;
+  // The leaf probe's slot (core/poll_stats.h): the leaf future the task
+  // last parked on (bits 0-13, written by its poller, read by the dump and
+  // the lost-task report) and the stage tag (bits 14-15, stage_tag()).
+  core::LeafSlot leaf;
   // Where spawn() was called, and the task's name; both name the task in
   // diagnostics. Converts to SpawnSite.
   TaskLabel spawn_site;
 };
 
 static_assert(sizeof(TaskLabel) == 8);
-static_assert(sizeof(Header) == 32, "state, vtable, id, label");
-static_assert(sizeof(core::PollStats) == 20 &&
-                  offsetof(Trailer, stage) == offsetof(Trailer, stats) + 20,
-              "the stage tag sits in the padding after the stats");
-static_assert(sizeof(Trailer) == 56,
-              "join waker 16, links 16, stats 20, stage tag 1 + 3");
+static_assert(sizeof(TaskId) == 6 && alignof(TaskId) == 2);
+static_assert(offsetof(Header, leaf) == offsetof(Header, id) + sizeof(TaskId),
+              "the leaf slot sits in the id word's last two bytes");
+static_assert(sizeof(Header) == 32, "state, vtable, id 6 + leaf 2, label");
+static_assert(sizeof(Trailer) == 40, "join waker 8, links 16, stats 16");
 
-// A process-unique task id (a relaxed counter; ids are names, not order).
+// The next value of the process-wide task-id counter (a relaxed counter;
+// ids are names, not order). TaskId keeps its low 48 bits.
 std::uint64_t next_task_id();
 
 }  // namespace magpie::task

@@ -29,8 +29,7 @@ bool abort_on_lost_task() {
 
 std::string describe_lost_task(const Header& header) {
   const SpawnSite site = header.spawn_site;
-  const Trailer* trailer = header.vtable->trailer(const_cast<Header*>(&header));
-  std::string out = absl::StrCat("task ", header.id);
+  std::string out = absl::StrCat("task ", header.id.value());
   // The name is immutable once the task is bound (spawn_options.h).
   if (const char* name = header.spawn_site.name()) {
     absl::StrAppend(&out, " \"", name, "\"");
@@ -43,7 +42,7 @@ std::string describe_lost_task(const Header& header) {
                   "last one was dropped unwoken)");
   // ORDERING: relaxed; written by the task's last poll, which the verdict's
   // transition (acq_rel on the state word) ordered before this read.
-  const std::type_info* leaf = trailer->stats.leaf_type();
+  const std::type_info* leaf = core::leaf_type(header.leaf);
   if (leaf != nullptr) {
     absl::StrAppend(&out, "; parked on ", demangled_type_name(leaf));
   }
@@ -68,7 +67,7 @@ void default_lost_task_report(const LostTask& lost) noexcept {
 void report_lost_task(const LostTaskHandler& handler,
                       const Header& header) noexcept {
   LostTask lost;
-  lost.id = header.id;
+  lost.id = header.id.value();
   lost.spawn_site = header.spawn_site;
   try {
     lost.description = describe_lost_task(header);

@@ -110,7 +110,7 @@ std::vector<TaskDump> OwnedTasks::dump() {
     for (Header* h = shard.head; h != nullptr; h = trailer_of(h)->owned_next) {
       const Snapshot s = h->state.load();
       TaskDump d;
-      d.id = h->id;
+      d.id = h->id.value();
       d.running = s.is_running();
       d.notified = s.is_notified();
       d.complete = s.is_complete();
@@ -126,7 +126,7 @@ std::vector<TaskDump> OwnedTasks::dump() {
       const Trailer* trailer = trailer_of(h);
       // The name is immutable once the task is on the list.
       if (const char* name = h->spawn_site.name()) d.name = name;
-      task::fill_poll_stats(trailer->stats, now_ms, d);
+      task::fill_poll_stats(trailer->stats, h->leaf, now_ms, d);
       out.push_back(d);
     }
   }

@@ -10,7 +10,8 @@
 // Threads: every method from any thread. The list is split into a power of
 // two of shards, each an intrusive list (the links live in each task's
 // Trailer) with its own lock (a core::WordMutex: one inlined CAS to lock,
-// one exchange to unlock); a task lives in shard `id & (shards - 1)`,
+// one exchange to unlock); a task lives in shard `id & (shards - 1)` (the
+// id's low 32 bits: shard counts stay far below 2^32),
 // fixed for its life, so every spawn and completion takes one shard's lock
 // and workers spawning and completing at once rarely meet (Tokio shards the
 // same way). No task code runs under a lock: shutdown takes tasks off one at
@@ -88,7 +89,7 @@ class OwnedTasks {
   };
 
   Shard& shard_of(const Header* header) {
-    return shards_[header->id & (num_shards_ - 1)];
+    return shards_[header->id.low32() & (num_shards_ - 1)];
   }
   static Header* pop_front(Shard& shard);
 

@@ -171,7 +171,7 @@ void Notified::run() && {
     // record itself as the leaf (core/poll_stats.h).
     core::PollStats& stats = trailer_of(header)->stats;
     stats.note_poll();
-    core::LeafProbeScope leaf_probe(stats);
+    core::LeafProbeScope leaf_probe(stats, header->leaf);
     finished = header->vtable->poll(header, cx);
     std::move(borrowed).into_raw();
   }

@@ -119,8 +119,8 @@ std::string describe_tasks(const std::vector<TaskDump>& tasks) {
 
 namespace task {
 
-void fill_poll_stats(const core::PollStats& stats, std::uint32_t now_ms,
-                     TaskDump& out) {
+void fill_poll_stats(const core::PollStats& stats, const core::LeafSlot& leaf,
+                     std::uint32_t now_ms, TaskDump& out) {
   // ORDERING: relaxed; a moment's approximation (core/poll_stats.h).
   out.polls = stats.polls.load(std::memory_order_relaxed);
   out.wakes = stats.wakes.load(std::memory_order_relaxed);
@@ -128,7 +128,7 @@ void fill_poll_stats(const core::PollStats& stats, std::uint32_t now_ms,
       age_of(stats.last_poll_ms.load(std::memory_order_relaxed), now_ms);
   out.since_last_wake =
       age_of(stats.last_wake_ms.load(std::memory_order_relaxed), now_ms);
-  out.leaf = stats.leaf_type();
+  out.leaf = core::leaf_type(leaf);
 }
 
 }  // namespace task

@@ -100,10 +100,10 @@ std::string demangled_type_name(const std::type_info* type);
 
 namespace task {
 
-// Copies the diagnostics of `stats` into `out` (ages relative to now_ms,
-// a core::coarse_now_ms() reading).
-void fill_poll_stats(const core::PollStats& stats, std::uint32_t now_ms,
-                     TaskDump& out);
+// Copies the diagnostics of `stats` and the leaf in `leaf` into `out` (ages
+// relative to now_ms, a core::coarse_now_ms() reading).
+void fill_poll_stats(const core::PollStats& stats, const core::LeafSlot& leaf,
+                     std::uint32_t now_ms, TaskDump& out);
 
 }  // namespace task
 }  // namespace magpie

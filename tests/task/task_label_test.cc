@@ -1,10 +1,13 @@
 // Tests for magpie::task::TaskLabel: the spawn site and name packed in one
-// word (header.h), in both its inline and its cold form.
+// word (header.h), in both its inline and its cold form; TaskId (48 bits)
+// and the Header word it shares with the leaf slot and stage tag.
 
 #include <cstdint>
 #include <cstring>
+#include <typeinfo>
 
 #include "gtest/gtest.h"
+#include "runtime/core/poll_stats.h"
 #include "runtime/task/header.h"
 
 namespace magpie::task {
@@ -68,8 +71,45 @@ TEST(TaskLabelTest, EmptyNameLeavesAnInlineLabelAlone) {
 
 TEST(TaskLabelTest, Layout) {
   EXPECT_EQ(sizeof(TaskLabel), 8u);
+  EXPECT_EQ(sizeof(TaskId), 6u);
   EXPECT_EQ(sizeof(Header), 32u);
-  EXPECT_EQ(sizeof(Trailer), 56u);
+  EXPECT_EQ(sizeof(Trailer), 40u);
+}
+
+TEST(TaskIdTest, KeepsFortyEightBits) {
+  EXPECT_EQ(TaskId(1).value(), 1u);
+  const std::uint64_t big = 0x0000'ABCD'1234'5678;
+  EXPECT_EQ(TaskId(big).value(), big);
+  const std::uint64_t converted = TaskId(big);
+  EXPECT_EQ(converted, big);
+  EXPECT_EQ(TaskId(TaskId::kMask).value(), TaskId::kMask);
+}
+
+TEST(TaskIdTest, WrapsPastZero) {
+  // The counter's value modulo 2^48; 0 is never an id.
+  EXPECT_EQ(TaskId(TaskId::kMask + 1).value(), 1u);
+  EXPECT_EQ(TaskId(TaskId::kMask + 2).value(), 1u);
+  EXPECT_EQ(TaskId(TaskId::kMask + 3).value(), 2u);
+  EXPECT_EQ(TaskId(0).value(), 1u);
+}
+
+struct StageLeaf {};
+
+TEST(HeaderTest, StageTagAndLeafShareTheSlot) {
+  Header header(1, nullptr, 7);
+  EXPECT_EQ(header.stage_tag(), 0u);
+  header.set_stage_tag(3);
+  {
+    core::PollStats stats;
+    core::LeafProbeScope scope(stats, header.leaf);
+    core::record_leaf<StageLeaf>();
+  }
+  EXPECT_EQ(header.stage_tag(), 3u);
+  EXPECT_EQ(core::leaf_type(header.leaf), &typeid(StageLeaf));
+  header.set_stage_tag(1);
+  EXPECT_EQ(header.stage_tag(), 1u);
+  EXPECT_EQ(core::leaf_type(header.leaf), &typeid(StageLeaf));
+  EXPECT_EQ(header.id.value(), 7u);
 }
 
 }  // namespace
