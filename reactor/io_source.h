@@ -13,6 +13,15 @@
 //         re-checking if not); run the operation; if it hit EAGAIN, clear
 //         exactly the readiness observed (tick-guarded) and go round, which
 //         registers the waker and re-checks before answering Pending.
+// poll_stream_io() is the same for a byte stream's recv/send (TCP, Unix
+// stream) with one more clearing rule, Tokio's (PollEvented::poll_read):
+// a short transfer (0 < n < len) drained the receive buffer or filled the
+// send buffer, so it also clears the readiness observed (tick-guarded).
+// The next operation then waits for the next edge instead of spending a
+// syscall on EAGAIN (one recv per request on a request/response socket).
+// Safe with EPOLLET: data that arrives after the transfer raises a new
+// edge, whose event bumps the tick, so the clear either loses the race
+// (tick changed: readiness kept) or precedes the event's set_readiness().
 //
 // Ownership: move-only; owns the fd. Destruction (or close()) deregisters
 // first, then closes (mio: "deregister before drop"). Moving a source while
@@ -78,7 +87,7 @@ class IoSource {
   // Runs `op` once, now, if `direction` is known to be ready; never waits
   // and stores no waker. Unavailable with errno EAGAIN (would_block_status)
   // when not ready or when the operation hit EAGAIN, which clears the
-  // readiness observed (tick-guarded): readiness is cleared only by a
+  // readiness observed (tick-guarded): here readiness is cleared only by a
   // would-block. Cancelled once the reactor shut down.
   template <class Op>
   absl::StatusOr<std::size_t> try_io(Direction direction, std::string_view what,
@@ -108,6 +117,31 @@ class IoSource {
   template <class Op>
   Poll<absl::StatusOr<std::size_t>> poll_io(Context& cx, Direction direction,
                                             std::string_view what, Op&& op) {
+    return poll_io_impl(cx, direction, what, kNoShortTransferHint,
+                        std::forward<Op>(op));
+  }
+
+  // poll_io() for a byte stream's recv/send of `len` (> 0) bytes: a short
+  // transfer also clears the readiness observed (see the protocol above).
+  // Not for peeks (they drain nothing), datagrams or accept.
+  template <class Op>
+  Poll<absl::StatusOr<std::size_t>> poll_stream_io(Context& cx,
+                                                   Direction direction,
+                                                   std::string_view what,
+                                                   std::size_t len, Op&& op) {
+    return poll_io_impl(cx, direction, what, len, std::forward<Op>(op));
+  }
+
+ private:
+  // poll_io_impl's `stream_len` when a short transfer says nothing.
+  static constexpr std::size_t kNoShortTransferHint = 0;
+
+  template <class Op>
+  Poll<absl::StatusOr<std::size_t>> poll_io_impl(Context& cx,
+                                                 Direction direction,
+                                                 std::string_view what,
+                                                 std::size_t stream_len,
+                                                 Op&& op) {
     // Coop budget (runtime/core/coop.h): a task that always finds its socket
     // ready still yields its worker now and then. Only an answer other than
     // Pending is progress (coop rule 1): a readiness that turns out stale
@@ -132,12 +166,13 @@ class IoSource {
         return absl::StatusOr<std::size_t>(
             sys::errno_status(result.error, what));
       }
-      return absl::StatusOr<std::size_t>(
-          static_cast<std::size_t>(result.value));
+      const auto n = static_cast<std::size_t>(result.value);
+      // A short stream transfer: buffer drained (read) or full (write).
+      if (n > 0 && n < stream_len) io_->clear_readiness(ready.value());
+      return absl::StatusOr<std::size_t>(n);
     }
   }
 
- private:
   IoSource(Handle handle, ScheduledIo* io, int fd)
       : handle_(std::move(handle)), io_(io), fd_(fd) {}
 

@@ -46,7 +46,8 @@
 //  5. Every leaf future registers the waker of the current poll, then
 //     re-checks its condition, on every Pending poll (DESIGN.md §1); an I/O
 //     operation that hit EAGAIN first clears only the readiness it observed,
-//     guarded by the generation tick (scheduled_io.h).
+//     guarded by the generation tick (scheduled_io.h). A byte stream's
+//     short recv/send clears it the same way (io_source.h, poll_stream_io).
 //  6. Nothing the turner does blocks except epoll_wait: an idle reactor (no
 //     ready source, no timer due) uses no CPU.
 //

@@ -11,7 +11,9 @@
 // Readiness is a hint, not a promise: it stays set until an operation hits
 // EAGAIN (then try_read/try_write clear exactly what they observed, guarded
 // by the reactor's tick, io_source.h), so readable() answers at once again
-// until a try_read answers would-block. Closed and error bits count as
+// until a try_read answers would-block. A stream's read()/write() future
+// that transfers less than asked (the buffer drained or filled) clears it
+// too (io_source.h, poll_stream_io). Closed and error bits count as
 // ready so the next operation reports them.
 //
 // A readable interest occupies the source's read waker slot, a writable one

@@ -120,7 +120,7 @@ Poll<TcpStream::ConnectHostFuture::Output> TcpStream::ConnectHostFuture::poll(
 Poll<absl::StatusOr<std::size_t>> TcpStream::poll_read(
     Context& cx, std::span<std::byte> buf) {
   if (buf.empty()) return absl::StatusOr<std::size_t>(0);
-  return source_.poll_io(cx, Direction::kRead, "recv", [&] {
+  return source_.poll_stream_io(cx, Direction::kRead, "recv", buf.size(), [&] {
     return reactor::sys::recv(source_.fd(), buf.data(), buf.size());
   });
 }
@@ -128,7 +128,7 @@ Poll<absl::StatusOr<std::size_t>> TcpStream::poll_read(
 Poll<absl::StatusOr<std::size_t>> TcpStream::poll_write(
     Context& cx, std::span<const std::byte> buf) {
   if (buf.empty()) return absl::StatusOr<std::size_t>(0);
-  return source_.poll_io(cx, Direction::kWrite, "send", [&] {
+  return source_.poll_stream_io(cx, Direction::kWrite, "send", buf.size(), [&] {
     return reactor::sys::send(source_.fd(), buf.data(), buf.size());
   });
 }

@@ -99,7 +99,7 @@ absl::StatusOr<UnixStream> UnixStream::from_fd(int fd) {
 Poll<absl::StatusOr<std::size_t>> UnixStream::poll_read(
     Context& cx, std::span<std::byte> buf) {
   if (buf.empty()) return absl::StatusOr<std::size_t>(0);
-  return source_.poll_io(cx, Direction::kRead, "recv", [&] {
+  return source_.poll_stream_io(cx, Direction::kRead, "recv", buf.size(), [&] {
     return sys::recv(source_.fd(), buf.data(), buf.size());
   });
 }
@@ -114,7 +114,7 @@ Poll<absl::StatusOr<std::size_t>> UnixStream::poll_peek(
 Poll<absl::StatusOr<std::size_t>> UnixStream::poll_write(
     Context& cx, std::span<const std::byte> buf) {
   if (buf.empty()) return absl::StatusOr<std::size_t>(0);
-  return source_.poll_io(cx, Direction::kWrite, "send", [&] {
+  return source_.poll_stream_io(cx, Direction::kWrite, "send", buf.size(), [&] {
     return sys::send(source_.fd(), buf.data(), buf.size());
   });
 }

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -271,6 +272,34 @@ TEST_F(TcpTest, ShutdownFailsPendingRead) {
   absl::StatusOr<TcpListener> refused =
       TcpListener::bind(SocketAddr::ipv4_loopback(0));
   EXPECT_TRUE(absl::IsCancelled(refused.status())) << refused.status();
+}
+
+// A short read (less than the buffer) drained the socket, so it clears the
+// readiness it saw (io_source.h, poll_stream_io): the next read registers
+// its waker and waits for the next edge, which must wake it. Rounds, since
+// the data's event and the clear race differently each time.
+TEST_F(TcpTest, ShortReadClearsReadinessAndTheNextEdgeWakes) {
+  auto [client, server] = connected_pair();
+  std::vector<std::byte> buf(64);
+  constexpr int kRounds = 50;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string msg = "ping" + std::to_string(round);
+    ASSERT_TRUE(block_on(client.write_all(bytes_of(msg))).ok());
+    absl::StatusOr<std::size_t> got = block_on(server.read(buf));
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(*got, msg.size());
+    auto read = server.read(buf);
+    auto counter = make_arc<WakeCounter>();
+    Waker waker = waker_from(counter);
+    ASSERT_TRUE(poll_once(read, waker).is_pending()) << "round " << round;
+    ASSERT_TRUE(block_on(client.write_all(bytes_of(msg))).ok());
+    ASSERT_TRUE(wait_until([&] { return counter->count() > 0; }, 10s));
+    auto after = poll_once(read, waker);
+    ASSERT_TRUE(after.is_ready());
+    ASSERT_TRUE(after.value().ok()) << after.value().status();
+    EXPECT_EQ(*after.value(), msg.size());
+    EXPECT_EQ(std::memcmp(buf.data(), msg.data(), msg.size()), 0);
+  }
 }
 
 TEST(TcpNoReactorTest, FailsWithFailedPrecondition) {
