@@ -176,7 +176,7 @@ class Cell {
     // void output only a moved-from exception_ptr to destroy.
     std::exception_ptr unread = std::move(cell->stage_.finished.error);
     cell->stage_.finished.~Finished();
-    cell->trailer_.stage = kConsumed;
+    cell->header_.set_stage_tag(kConsumed);
     return unread;
   }
 
