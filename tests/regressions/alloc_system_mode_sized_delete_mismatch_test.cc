@@ -1,3 +1,6 @@
+// Regression: under MAGPIE_ALLOC=system a block was freed with a sized
+// operator delete of the unrounded size (ASan new-delete-type-mismatch).
+//
 // MAGPIE_ALLOC=system (recycling_allocator.h, "Switch"): every request goes
 // to ::operator new/delete, and the inline fast path (rule 7) never reads a
 // slab header of a block that has none. Its own main() sets the variable
