@@ -28,10 +28,7 @@ void set_thread_name(const std::string& name) {
 
 // ---- Handle --------------------------------------------------------------
 
-Handle Handle::current() {
-  if (current_handle == nullptr) throw NoCurrentRuntime();
-  return *current_handle;
-}
+Handle Handle::current() { return current_ref(); }
 
 const Handle& Handle::current_ref() {
   if (current_handle == nullptr) throw NoCurrentRuntime();
