@@ -1,6 +1,7 @@
 #include "runtime/core/word_mutex.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -53,6 +54,34 @@ TEST(WordMutexTest, MutualExclusionUnderContention) {
   // Conservation: every increment happened exactly once.
   EXPECT_EQ(g.a, std::uint64_t{kThreads} * kIterations);
   EXPECT_EQ(g.b, std::uint64_t{kThreads} * kIterations);
+}
+
+// Under ThreadSanitizer the lock is annotated as a mutex (tsan_mutex.h), so
+// TSan's deadlock detector sees a lock-order inversion: a then b in one
+// place, b then a in another. With only the atomics to go on it could not.
+// The child exits by itself after the inversion, so the test fails (no
+// report on stderr) rather than hangs if the annotations are missing; it
+// passes whether or not TSAN_OPTIONS has halt_on_error.
+TEST(WordMutexDeathTest, TsanReportsLockOrderInversion) {
+  if (!tsan_mutex::kEnabled) {
+    GTEST_SKIP() << "only ThreadSanitizer builds annotate WordMutex";
+  }
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        WordMutex a;
+        WordMutex b;
+        {
+          WordMutexLock hold_a(&a);
+          WordMutexLock hold_b(&b);
+        }
+        {
+          WordMutexLock hold_b(&b);
+          WordMutexLock hold_a(&a);
+        }
+        std::_Exit(1);
+      },
+      "lock-order-inversion");
 }
 
 }  // namespace
