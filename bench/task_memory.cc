@@ -13,45 +13,62 @@
 // Byte accounting (g++ 12, x86-64; issue 10 "Memory per task"). The
 // sizes marked * are pinned by static_asserts below or beside the type, so
 // a change that grows one fails the build; the frame size is g++'s and is
-// checked by RSS only. "96" is the second round's starting point, "was"
-// before the issue-10 memory work (bench numbers: 1M tasks, --config=opt,
-// recycling allocator).
+// checked by RSS only. "80" is the fourth round's starting point, "96" the
+// third's, "was" before the issue-10 memory work (bench numbers: 1M tasks,
+// --config=opt, recycling allocator).
 //
-//   Sleep future task: one block, Cell<Sleep>          now     96    was
-//     Header*: state 8, vtable 8, id 6 + leaf slot 2,    32     32     32
-//       label 8 (the id word was id 8; leaf 14 bits
-//       and the 2-bit stage tag share the slot)
-//     scheduler handle (Arc<Shared>)                      8      8      8
-//     stage: union of Sleep / output*                    72     72     88
-//       (std::variant's tag + padding)                    -      -      8
-//     Trailer*: join waker 8 (was a Waker, 16),          40     56     56
+//   Sleep future task: one block, Cell<Sleep>          now   80    96    was
+//     Header*: state 8, vtable 8 (+ the scheduler's    32    32    32     32
+//       registry index in its top 16 bits), id 6 +
+//       leaf slot 2 (leaf 14 bits, stage tag 2),
+//       label 8
+//     scheduler handle (Arc<Shared>)                    -     8     8      8
+//     stage: union of Sleep / output*                  72    72    72     88
+//       (std::variant's tag + padding)                  -     -     -      8
+//     Trailer*: join waker 8 (was a Waker, 16),        40    40    56     56
 //       owned-list links 16, PollStats 16 (was 20 +
 //       stage tag 1 + 3 padding)
-//     Cell<Sleep>*                                      152    168    192
-//     allocator block (8-byte classes for cells)        152    168    192
-//     measured RSS per task                           153.4  169.7  193.3
-//     task overhead beyond the future                    80     96    104
+//     Cell<Sleep>*                                    144   152   168    192
+//     allocator block (8-byte classes for cells)      144   152   168    192
+//     measured RSS per task                         145.3   153.4 169.7  193.3
+//     task overhead beyond the future                  72    80    96    104
 //   Sleep*: deadline 8, reactor::Handle 8 (was an optional, 16),
 //     TimerEntry* 56 (links 16, tick 8, AtomicWaker 24, state 4, level,
 //     slot, linked) with Sleep's two flags in its last byte (were 8).
 //
-//   Coroutine task: cell + frame                        now     96    was
-//     Cell<Task<void>>*: Header 32, scheduler 8,         88    104    112
-//       stage 8 (the Task: a frame pointer), Trailer 40
-//     cell block                                         88    104    112
-//     frame: resume + destroy pointers                   16     16     16
-//       PromiseBase*: chain link 16 (root state, or       24     24     48
+//   Coroutine task: cell + frame                      now   80    96    was
+//     Cell<Task<void>>*: Header 32, stage 8 (the       80    88   104    112
+//       Task: a frame pointer), Trailer 40 (and the
+//       scheduler handle 8 before this round)
+//     cell block                                       80    88   104    112
+//     frame: resume + destroy pointers                 16    16    16     16
+//       PromiseBase*: chain link 16 (root state, or    24    24    24     48
 //         parent + root), awaited child or exception 8
-//       the Sleep temporary                              72     72     88
-//       LeafAwaiter*: leaf pointer, awaiting promise     16     16     24
-//       g++'s own (resume index, flags, the initial      32     32     32
+//       the Sleep temporary                            72    72    72     88
+//       LeafAwaiter*: leaf pointer, awaiting promise   16    16    16     24
+//       g++'s own (resume index, flags, the initial    32    32    32     32
 //         and final awaiters; by difference)
-//     frame = block (16-byte classes)                   160    160    208
-//     measured RSS per task                           249.6  265.8  322.5
-//     1M tasks                                    238.1 MiB  253.5  307.5
+//     frame = block (16-byte classes)                 160   160   160    208
+//     measured RSS per task                         241.6   249.6 265.8  322.5
+//     1M tasks                                      230.4   238.1 253.5  307.5
 //
-// Where the 16 bytes went (all diagnostics kept; header.h, poll_stats.h,
-// join_waker_slot.h say why each is safe):
+// This round: the scheduler handle (8 B). Every task of a runtime held the
+// same Arc<Shared>; now the scheduler's shared state is registered in a
+// process-wide table (runtime/task/scheduler_registry.h) and a task keeps
+// its 16-bit slot index in the spare high bits of its vtable word. The task
+// still holds one count on the scheduler's Arc (taken at allocation,
+// dropped after the cell is freed), which keeps the slot valid while the
+// task lives: a wake after the Runtime is dropped finds the shut-down
+// scheduler (DESIGN.md §1/§5; tests/task/scheduler_registry_test.cc). The
+// decode is a shift and one table load on schedule/release/dealloc, and a
+// mask on every vtable call (callgrind: ~13 instructions per task over its
+// life, +1.4% on chained_spawn). At most 65535 schedulers live at once (a
+// Runtime takes two, its workers and its blocking pool); one more throws
+// SchedulerRegistryFull from Builder::build() or the executor's
+// constructor.
+//
+// Where the third round's 16 bytes went (all diagnostics kept; header.h,
+// poll_stats.h, join_waker_slot.h say why each is safe):
 //   - id 64 -> 48 bits (TaskId: 2^48 spawns is 8.9 years at 1M/s; wrap is
 //     safe for every use of the id), which frees 2 bytes of the Header's
 //     id word for the leaf slot;
@@ -63,32 +80,25 @@
 //     block_on root, a combinator's waker) is boxed: 16 bytes of heap per
 //     registration, per task only while it is stored.
 //
-// The remaining 80 bytes, and what each would cost to remove (not done):
+// The remaining 72 bytes, and what each would cost to remove (not done):
 //   state 8: the one atomic word of the lifecycle (DESIGN §2). Kept.
-//   vtable 8: per future type; needed for type-erased poll/drop. Kept.
+//   vtable 8: per future type, and now the scheduler index. Kept.
 //   id 6 + leaf 2: a 32-bit id would free nothing (the word is then id 4 +
 //     leaf 2 + 2 spare) unless the label moved in too.
 //   label 8: spawn site (file pointer 47 bits + line 16) and name; a
 //     spawn-site table (index instead of pointer) would cost an interning
 //     lookup on every spawn.
-//   scheduler 8: every task of a runtime holds the same Arc<Shared>. To drop
-//     it, a task must find its scheduler from the vtable word (16 spare high
-//     bits: an index into a registry of live schedulers, with the registry
-//     slot kept alive by the same per-task count the Arc keeps now, so a
-//     wake after the runtime is dropped still finds a valid, shut-down
-//     scheduler: DESIGN §1/§5). That changes the Schedule concept for every
-//     scheduler (runtime, LocalExecutor, blocking pool, tests) and adds a
-//     decode and a table load to every schedule/release: a change of its
-//     own, not done here. -> 72.
 //   join waker 8: Tokio keeps 16. Kept.
 //   owned-list links 16: O(1) unlink on completion; a singly linked or
 //     slot-vector list moves the cost to the shard (a vector slot is 8 B
 //     per task plus growth slack, i.e. no saving). Kept.
 //   PollStats 16: two 32-bit counts and two 32-bit ms timestamps (ages right
-//     for 49 days). 16-bit saturating counts or 24-bit coarser timestamps
-//     would save 4-8 bytes but make the dump less useful ("65535+ polls",
-//     ages wrong after hours); that only pays with the scheduler handle
-//     gone too (to reach 64 the cell needs 16 bytes less than now).
+//     for 49 days). The last 8 bytes to issue 10's 64 would come from here:
+//     16-bit saturating poll and wake counts (the dump would say "65535+")
+//     save 4; the other 4 need one timestamp to go or both to shrink (two
+//     16-bit ones are ages of minutes, not days). "Waiting since" (the last
+//     poll) is what finds lost wakeups and must stay 32-bit, so the one to
+//     drop would be the last-wake age. Not done in this round (time).
 //
 // The remaining ~1.5 B per task over the blocks are slab headers (64 B per
 // 64 KiB slab), the unused tail of each slab and the runtime's queues.
@@ -111,12 +121,12 @@ namespace {
 using Scheduler = magpie::scheduler::TaskScheduler;
 // The accounting above, pinned (the frame's size is the compiler's).
 static_assert(sizeof(magpie::Sleep) == 72);
-static_assert(sizeof(magpie::task::Cell<magpie::Sleep, Scheduler>) == 152);
-static_assert(sizeof(magpie::task::Cell<magpie::Task<void>, Scheduler>) == 88);
+static_assert(sizeof(magpie::task::Cell<magpie::Sleep, Scheduler>) == 144);
+static_assert(sizeof(magpie::task::Cell<magpie::Task<void>, Scheduler>) == 80);
 static_assert(magpie::alloc::block_size(
                   sizeof(magpie::task::Cell<magpie::Task<void>, Scheduler>),
                   alignof(magpie::task::Cell<magpie::Task<void>, Scheduler>)) ==
-              88);
+              80);
 
 constexpr long kDefaultTasks = 1'000'000;
 constexpr auto kLongSleep = std::chrono::hours(1);

@@ -1,27 +1,29 @@
 #include "runtime/local_executor.h"
 
 #include <limits>
+
 #include "runtime/core/coop.h"
 
 namespace magpie {
 namespace local_executor_internal {
 
 void Scheduler::schedule(task::Notified notified) {
+  Shared& state = shared();
   {
-    core::MutexLock lock(&shared_->mu);
-    if (!shared_->closed) {
-      shared_->queue.push_back(std::move(notified).into_raw());
+    core::MutexLock lock(&state.mu);
+    if (!state.closed) {
+      state.queue.push_back(std::move(notified).into_raw());
     }
   }
   // After shutdown `notified` still holds its reference and drops it here,
   // unlocked (STYLE 8).
-  shared_->parker->unpark();
+  state.parker->unpark();
 }
 
 }  // namespace local_executor_internal
 
 LocalExecutor::LocalExecutor()
-    : shared_(make_arc<local_executor_internal::Shared>()) {}
+    : shared_(task::make_registered_arc<local_executor_internal::Shared>()) {}
 
 LocalExecutor::LocalExecutor(UnhandledExceptionHandler unhandled_exception)
     : LocalExecutor() {

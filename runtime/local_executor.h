@@ -46,6 +46,7 @@
 #include "runtime/task/join_handle.h"
 #include "runtime/task/lost_task.h"
 #include "runtime/task/owned_tasks.h"
+#include "runtime/task/scheduler_registry.h"
 #include "runtime/task/spawn_options.h"
 #include "runtime/task/task_dump.h"
 #include "runtime/task/unhandled_exception.h"
@@ -64,6 +65,8 @@ struct Shared {
   task::LostTaskHandler on_lost_task;             // set before any spawn
   // Set when shutdown begins: no lost-task report after it (lost_task.h).
   core::Atomic<bool> shutting_down{false};
+  // The slot its tasks name (task/scheduler_registry.h).
+  task::SchedulerRegistration registration;
 };
 
 // The waker target of one block_on call's own future: a flag saying the
@@ -90,25 +93,23 @@ struct MainWake {
   Arc<park::Parker> parker;
 };
 
-// The Schedule handle stored in each task cell.
-class Scheduler {
+// The Schedule handle of each task (task/schedule.h): a borrowed pointer
+// to Shared, found from the task's registry index.
+class Scheduler : public task::RegisteredScheduler<Shared> {
  public:
-  explicit Scheduler(Arc<Shared> shared) : shared_(std::move(shared)) {}
+  using RegisteredScheduler::RegisteredScheduler;
   void schedule(task::Notified notified);
   void yield_now(task::Notified notified) { schedule(std::move(notified)); }
-  bool release(task::Header* header) { return shared_->owned.remove(header); }
+  bool release(task::Header* header) { return shared().owned.remove(header); }
   void unhandled_exception(std::uint64_t id, SpawnSite site,
                            std::exception_ptr error) {
-    shared_->unhandled_exception.report(id, site, std::move(error));
+    shared().unhandled_exception.report(id, site, std::move(error));
   }
   void lost_task(const task::Header& header) {
     // ORDERING: acquire pairs with the release store in shutdown().
-    if (shared_->shutting_down.load(std::memory_order_acquire)) return;
-    task::report_lost_task(shared_->on_lost_task, header);
+    if (shared().shutting_down.load(std::memory_order_acquire)) return;
+    task::report_lost_task(shared().on_lost_task, header);
   }
-
- private:
-  Arc<Shared> shared_;
 };
 
 }  // namespace local_executor_internal

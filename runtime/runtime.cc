@@ -216,7 +216,8 @@ Runtime::Runtime(const Builder& builder)
     shared.reactor.emplace(std::move(*started));
     if (!options.own_thread) config.park_driver = shared.reactor->park_driver();
   }
-  shared.scheduler = make_arc<scheduler::Shared>(std::move(config));
+  shared.scheduler =
+      task::make_registered_arc<scheduler::Shared>(std::move(config));
 
   // Blocking threads see this runtime as current, and run the user's hooks.
   // They hold a Handle (not the Runtime), so the hooks can't outlive it.

@@ -79,6 +79,8 @@ class Arc {
   // Gives up this reference as an opaque pointer; pass it back to from_raw()
   // exactly once.
   const void* into_raw() && noexcept { return std::exchange(block_, nullptr); }
+  // The same opaque pointer, borrowed: this Arc keeps its reference.
+  const void* as_raw() const noexcept { return block_; }
   static Arc from_raw(const void* raw) noexcept {
     Arc arc;
     arc.block_ = static_cast<Block*>(const_cast<void*>(raw));

@@ -138,7 +138,8 @@ void push(const Arc<PoolShared>& shared, task::Notified job) {
 }  // namespace blocking_internal
 
 BlockingPool::BlockingPool(BlockingPoolConfig config)
-    : shared_(make_arc<blocking_internal::PoolShared>(std::move(config))) {}
+    : shared_(task::make_registered_arc<blocking_internal::PoolShared>(
+          std::move(config))) {}
 
 BlockingPool::~BlockingPool() {
   if (!shut_down_) shutdown(std::chrono::steady_clock::time_point::max());

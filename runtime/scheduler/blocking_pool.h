@@ -98,6 +98,8 @@ struct PoolShared {
   std::size_t num_notify ABSL_GUARDED_BY(mu) = 0;
   bool shutdown ABSL_GUARDED_BY(mu) = false;
   task::OwnedTasks owned;
+  // The slot its jobs name (task/scheduler_registry.h).
+  task::SchedulerRegistration registration;
 };
 
 // Hands a job to a claimed idle thread, else to a new thread (below the
@@ -105,19 +107,18 @@ struct PoolShared {
 // Throws std::system_error if no thread exists and none can be started.
 void push(const Arc<PoolShared>& shared, task::Notified job);
 
-class Scheduler {
+// The Schedule handle of each job (task/schedule.h): a borrowed pointer
+// to PoolShared, found from the job's registry index.
+class Scheduler : public task::RegisteredScheduler<PoolShared> {
  public:
-  explicit Scheduler(Arc<PoolShared> shared) : shared_(std::move(shared)) {}
-  void schedule(task::Notified job) { push(shared_, std::move(job)); }
-  void yield_now(task::Notified job) { push(shared_, std::move(job)); }
-  bool release(task::Header* header) { return shared_->owned.remove(header); }
+  using RegisteredScheduler::RegisteredScheduler;
+  void schedule(task::Notified job) { push(shared_arc(), std::move(job)); }
+  void yield_now(task::Notified job) { push(shared_arc(), std::move(job)); }
+  bool release(task::Header* header) { return shared().owned.remove(header); }
   void unhandled_exception(std::uint64_t id, SpawnSite site,
                            std::exception_ptr error) {
-    shared_->config.unhandled_exception.report(id, site, std::move(error));
+    shared().config.unhandled_exception.report(id, site, std::move(error));
   }
-
- private:
-  Arc<PoolShared> shared_;
 };
 
 // The future of a blocking job: runs `fn` on its first (only) poll.

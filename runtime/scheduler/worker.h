@@ -61,6 +61,7 @@
 #include "runtime/task/lost_task.h"
 #include "runtime/task/owned_tasks.h"
 #include "runtime/task/raw_task.h"
+#include "runtime/task/scheduler_registry.h"
 #include "runtime/task/unhandled_exception.h"
 
 namespace magpie::scheduler {
@@ -105,7 +106,7 @@ struct SchedulerConfig {
 struct alignas(core::kCacheLineSize) Remote {
   LocalQueue queue;  // owner side used only by worker i
   std::unique_ptr<park::WorkerParker> parker;  // set by Shared, never reset
-  WorkerCounters counters;  // written by worker i only
+  WorkerCounters counters;                     // written by worker i only
   std::unique_ptr<Chaos> chaos;  // only with chaos on; worker i draws
   PollSlot poll_slot;            // written by worker i (stall_monitor.h)
 };
@@ -165,6 +166,11 @@ class Shared {
   // True when the calling thread is a worker of this scheduler.
   bool is_current_thread_worker() const;
 
+  // This scheduler's slot in the scheduler registry, which its tasks name
+  // instead of holding an Arc (task/scheduler_registry.h); set by
+  // make_registered_arc, freed with *this.
+  task::SchedulerRegistration registration;
+
  private:
   friend class Worker;
 
@@ -181,31 +187,29 @@ class Shared {
   core::Atomic<std::uint64_t> stale_wakes_{0};
 };
 
-// The Schedule handle stored in each task cell (task/schedule.h).
-class TaskScheduler {
+// The Schedule handle of each task (task/schedule.h): a borrowed pointer
+// to Shared, found from the task's registry index.
+class TaskScheduler : public task::RegisteredScheduler<Shared> {
  public:
-  explicit TaskScheduler(Arc<Shared> shared) : shared_(std::move(shared)) {}
+  using RegisteredScheduler::RegisteredScheduler;
   void schedule(task::Notified task) {
-    shared_->schedule(std::move(task), false);
+    shared().schedule(std::move(task), false);
   }
   void yield_now(task::Notified task) {
-    shared_->schedule(std::move(task), true);
+    shared().schedule(std::move(task), true);
   }
-  bool release(task::Header* header) { return shared_->owned().remove(header); }
+  bool release(task::Header* header) { return shared().owned().remove(header); }
   void unhandled_exception(std::uint64_t id, SpawnSite site,
                            std::exception_ptr error) {
-    shared_->config().unhandled_exception.report(id, site, std::move(error));
+    shared().config().unhandled_exception.report(id, site, std::move(error));
   }
   // No report once shutdown began: dropping futures drops other tasks'
   // Wakers, and those tasks are about to be dropped too (lost_task.h).
   void lost_task(const task::Header& header) {
-    if (shared_->is_shutdown()) return;
-    task::report_lost_task(shared_->config().on_lost_task, header);
+    if (shared().is_shutdown()) return;
+    task::report_lost_task(shared().config().on_lost_task, header);
   }
-  void stale_wake() { shared_->count_stale_wake(); }
-
- private:
-  Arc<Shared> shared_;
+  void stale_wake() { shared().count_stale_wake(); }
 };
 
 // True when the calling thread is a worker of any runtime: code that would

@@ -1,6 +1,10 @@
 // magpie::task::Cell<F, S> — the one allocation behind a spawned task:
-// Header (hot) / scheduler handle + Stage (the future, then its output) /
-// Trailer (cold). See header.h for the picture.
+// Header (hot) / Stage (the future, then its output) / Trailer (cold). See
+// header.h for the picture. The scheduler is not stored: the Header's vtable
+// word names its registry slot, and S(header->scheduler_index()) is a
+// borrowed handle to it (scheduler_registry.h). The task's reference to the
+// scheduler is S::retain_task() at allocation and S::drop_task() after the
+// cell is freed.
 //
 // Ownership: reference counted through header.state; freed by dealloc when
 // the count reaches zero. Threads: the Stage is touched only under the state
@@ -79,8 +83,9 @@ class Cell {
     // The per-thread recycling allocator (runtime/alloc, DESIGN.md §2).
     void* memory = alloc::allocate_for<Cell>();
     try {
-      auto* cell =
-          new (memory) Cell(std::move(future), std::move(scheduler), site);
+      auto* cell = new (memory) Cell(std::move(future), scheduler, site);
+      // Only once nothing can throw: the task keeps its scheduler alive.
+      scheduler.retain_task();
       return &cell->header_;
     } catch (...) {
       alloc::deallocate_for<Cell>(memory);
@@ -89,9 +94,9 @@ class Cell {
   }
 
  private:
-  Cell(F future, S scheduler, SpawnSite site)
-      : header_(kInitialRefs, &kVTable, next_task_id(), site, kFuture),
-        scheduler_(std::move(scheduler)) {
+  Cell(F future, const S& scheduler, SpawnSite site)
+      : header_(kInitialRefs, &kVTable, next_task_id(), site, kFuture,
+                scheduler.index()) {
     new (&stage_.future) F(std::move(future));
   }
   ~Cell() { destroy_stage(); }
@@ -115,6 +120,10 @@ class Cell {
 
   // Header is the first member, so a Header* is the Cell's address.
   static Cell* from(Header* header) { return reinterpret_cast<Cell*>(header); }
+  // The task's scheduler, borrowed (the task holds the reference).
+  static S scheduler_of(const Header* header) {
+    return S(header->scheduler_index());
+  }
 
   std::uint8_t tag() const { return header_.stage_tag(); }
   // Destroys what the stage holds; it is empty (kConsumed) after.
@@ -181,13 +190,12 @@ class Cell {
   }
 
   static void report_unhandled(Header* header, std::exception_ptr error) {
-    Cell* cell = from(header);
-    if constexpr (requires {
-                    cell->scheduler_.unhandled_exception(
-                        header->id, header->spawn_site, std::move(error));
+    if constexpr (requires(S s) {
+                    s.unhandled_exception(header->id, header->spawn_site,
+                                          std::move(error));
                   }) {
-      cell->scheduler_.unhandled_exception(header->id, header->spawn_site,
-                                           std::move(error));
+      scheduler_of(header).unhandled_exception(header->id, header->spawn_site,
+                                               std::move(error));
     } else {
       UnhandledExceptionHandler().report(header->id, header->spawn_site,
                                          std::move(error));
@@ -195,18 +203,16 @@ class Cell {
   }
 
   static void report_lost(Header* header) {
-    Cell* cell = from(header);
-    if constexpr (requires { cell->scheduler_.lost_task(*header); }) {
-      cell->scheduler_.lost_task(*header);
+    if constexpr (requires(S s) { s.lost_task(*header); }) {
+      scheduler_of(header).lost_task(*header);
     } else {
       report_lost_task(LostTaskHandler(), *header);
     }
   }
 
   static void count_stale_wake(Header* header) {
-    Cell* cell = from(header);
-    if constexpr (requires { cell->scheduler_.stale_wake(); }) {
-      cell->scheduler_.stale_wake();
+    if constexpr (requires(S s) { s.stale_wake(); }) {
+      scheduler_of(header).stale_wake();
     }
   }
 
@@ -232,25 +238,29 @@ class Cell {
   }
 
   static void schedule(Header* header) {
-    from(header)->scheduler_.schedule(Notified::from_raw(header));
+    scheduler_of(header).schedule(Notified::from_raw(header));
   }
   static void yield_now(Header* header) {
-    from(header)->scheduler_.yield_now(Notified::from_raw(header));
+    scheduler_of(header).yield_now(Notified::from_raw(header));
   }
   static bool release(Header* header) {
-    return from(header)->scheduler_.release(header);
+    return scheduler_of(header).release(header);
   }
   static void dealloc(Header* header) {
     Cell* cell = from(header);
+    const S scheduler = scheduler_of(header);
     cell->~Cell();
     alloc::deallocate_for<Cell>(cell);
+    // Last, as the cell's Arc member was destroyed last: this may destroy
+    // the scheduler and free its registry slot.
+    scheduler.drop_task();
   }
   static Trailer* trailer(Header* header) { return &from(header)->trailer_; }
 
   static constexpr TaskVTable kVTable = {
-      &poll,      &cancel,  &drop_stage,       &read_output, &schedule,
-      &yield_now, &release, &report_unhandled, &report_lost,
-      &count_stale_wake, &dealloc, &trailer};
+      &poll,        &cancel,           &drop_stage, &read_output,
+      &schedule,    &yield_now,        &release,    &report_unhandled,
+      &report_lost, &count_stale_wake, &dealloc,    &trailer};
 
   // The future or the output; which one, if any, is header_.stage_tag().
   union Stage {
@@ -261,7 +271,6 @@ class Cell {
   };
 
   Header header_;
-  S scheduler_;
   Stage stage_;
   Trailer trailer_;
 };

@@ -3,11 +3,10 @@
 //
 // A spawned task is one allocation (task::Cell<F, S>, cell.h):
 //
-//   +-----------------+  Header  (hot: state word, vtable, id, leaf + stage tag, label)  <- Header* points here
-//   | Header          |
-//   +-----------------+  Core    (the scheduler handle, then the Stage: the future
-//   | S scheduler     |           while it runs, the output after)
-//   | Stage<F>        |
+//   +-----------------+  Header  (hot: state word, vtable + scheduler index, id,
+//   | Header          |           leaf + stage tag, label)  <- Header* points here
+//   +-----------------+  Core    (the Stage: the future while it runs, the
+//   | Stage<F>        |           output after)
 //   +-----------------+  Trailer (cold: join waker, owned-list links, stats)
 //   | Trailer         |
 //   +-----------------+
@@ -27,6 +26,7 @@
 #ifndef MAGPIE_RUNTIME_TASK_HEADER_H_
 #define MAGPIE_RUNTIME_TASK_HEADER_H_
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +38,7 @@
 #include "runtime/core/poll_stats.h"
 #include "runtime/core/waker.h"
 #include "runtime/task/join_waker_slot.h"
+#include "runtime/task/scheduler_registry.h"
 #include "runtime/task/state.h"
 
 namespace magpie::task {
@@ -234,12 +235,16 @@ class TaskId {
 
 struct Header {
   Header(std::uint64_t refs, const TaskVTable* vtable, std::uint64_t id,
-         SpawnSite spawn_site = {}, std::uint8_t stage_tag = 0)
+         SpawnSite spawn_site = {}, std::uint8_t stage_tag = 0,
+         SchedulerIndex scheduler = 0)
       : state(refs),
-        vtable(vtable),
+        vtable_word_(reinterpret_cast<std::uintptr_t>(vtable) |
+                     (std::uintptr_t{scheduler} << kSchedulerShift)),
         id(id),
         leaf(static_cast<std::uint16_t>(stage_tag << kStageShift)),
-        spawn_site(spawn_site) {}
+        spawn_site(spawn_site) {
+    assert((reinterpret_cast<std::uintptr_t>(vtable) & ~kVTableMask) == 0);
+  }
 
   // The stage tag: which of future / output / nothing the Cell's stage
   // holds (cell.h), two bits kept in `leaf`'s owner bits. Touched only by
@@ -260,8 +265,30 @@ struct Header {
                std::memory_order_relaxed);
   }
 
+  // The vtable word: the TaskVTable pointer in bits 0-47 and the task's
+  // scheduler (its slot in the scheduler registry, scheduler_registry.h) in
+  // bits 48-63, where the cell kept an 8-byte scheduler handle before
+  // (issue 10). A vtable is static data of the program, far below 2^48 on
+  // x86-64 and AArch64 Linux (checked by an assert in the constructor).
+  // Immutable after construction.
+  //
+  //   63            48 47                                    0
+  //   +---------------+---------------------------------------+
+  //   | scheduler idx |  const TaskVTable*                    |
+  //   +---------------+---------------------------------------+
+  static constexpr int kSchedulerShift = 64 - kSchedulerIndexBits;
+  static constexpr std::uintptr_t kVTableMask =
+      (std::uintptr_t{1} << kSchedulerShift) - 1;
+  const TaskVTable* vtable() const {
+    return reinterpret_cast<const TaskVTable*>(vtable_word_ & kVTableMask);
+  }
+  SchedulerIndex scheduler_index() const {
+    return static_cast<SchedulerIndex>(vtable_word_ >> kSchedulerShift);
+  }
+
   State state;
-  const TaskVTable* vtable;
+  // Read through vtable() and scheduler_index().
+  std::uintptr_t vtable_word_;
   // Unique for practical purposes (TaskId); names the task in diagnostics.
   // Converts to std::uint64_t.
   TaskId id;
@@ -278,7 +305,9 @@ static_assert(sizeof(TaskLabel) == 8);
 static_assert(sizeof(TaskId) == 6 && alignof(TaskId) == 2);
 static_assert(offsetof(Header, leaf) == offsetof(Header, id) + sizeof(TaskId),
               "the leaf slot sits in the id word's last two bytes");
-static_assert(sizeof(Header) == 32, "state, vtable, id 6 + leaf 2, label");
+static_assert(sizeof(Header) == 32,
+              "state, vtable + scheduler, id 6 + leaf 2, label");
+static_assert(sizeof(std::uintptr_t) == 8, "the vtable word has 16 spare bits");
 static_assert(sizeof(Trailer) == 40, "join waker 8, links 16, stats 16");
 
 // The next value of the process-wide task-id counter (a relaxed counter;

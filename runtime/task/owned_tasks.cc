@@ -8,7 +8,9 @@
 namespace magpie::task {
 namespace {
 
-Trailer* trailer_of(Header* header) { return header->vtable->trailer(header); }
+Trailer* trailer_of(Header* header) {
+  return header->vtable()->trailer(header);
+}
 
 // owned_prev of a shard's first task: not null, so that a null owned_prev
 // alone says "on no list" (no separate flag). Never dereferenced.

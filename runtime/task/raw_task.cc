@@ -9,17 +9,19 @@
 namespace magpie::task {
 namespace {
 
-Trailer* trailer_of(Header* header) { return header->vtable->trailer(header); }
+Trailer* trailer_of(Header* header) {
+  return header->vtable()->trailer(header);
+}
 
-void dealloc(Header* header) { header->vtable->dealloc(header); }
+void dealloc(Header* header) { header->vtable()->dealloc(header); }
 
 // Drops the output nobody will read (state rule 4) and, if it was an
 // exception the task threw, hands it to the unhandled-exception policy. The
 // caller still holds a reference, so the header is alive; no lock is held
 // (the policy may run user code).
 void drop_unread_output(Header* header) {
-  std::exception_ptr unread = header->vtable->drop_stage(header);
-  if (unread) header->vtable->report_unhandled(header, std::move(unread));
+  std::exception_ptr unread = header->vtable()->drop_stage(header);
+  if (unread) header->vtable()->report_unhandled(header, std::move(unread));
 }
 
 // The task finished (Ready, threw, or was cancelled); the caller holds
@@ -39,16 +41,16 @@ void complete(Header* header) {
       break;
   }
   // Our reference, plus the OwnedTasks list's if it still held the task.
-  const std::uint64_t refs = header->vtable->release(header) ? 2 : 1;
+  const std::uint64_t refs = header->vtable()->release(header) ? 2 : 1;
   if (header->state.ref_dec(refs)) dealloc(header);
 }
 
 void cancel_and_complete(Header* header) {
-  header->vtable->cancel(header);
+  header->vtable()->cancel(header);
   complete(header);
 }
 
-void schedule(Header* header) { header->vtable->schedule(header); }
+void schedule(Header* header) { header->vtable()->schedule(header); }
 
 // Counted before the transition: after it the waker's reference may be gone.
 void note_wake(Header* header) { trailer_of(header)->stats.note_wake(); }
@@ -70,7 +72,7 @@ void WakerWake(const void* data) {
   // COMPLETE is sticky, so a wake that sees it now is stale; one that races
   // the completion is counted only if it ends up holding the last reference.
   const bool seen_complete = header->state.load().is_complete();
-  if (seen_complete) header->vtable->count_stale_wake(header);
+  if (seen_complete) header->vtable()->count_stale_wake(header);
   switch (header->state.transition_to_notified_by_val()) {
     case TransitionToNotified::kSubmit:
       schedule(header);  // the waker's reference goes with it
@@ -82,7 +84,7 @@ void WakerWake(const void* data) {
       break;  // counted above if seen; the cell is no longer ours to touch
     case TransitionToNotified::kStaleDealloc:
       // The last reference: the cell is ours alone until freed.
-      if (!seen_complete) header->vtable->count_stale_wake(header);
+      if (!seen_complete) header->vtable()->count_stale_wake(header);
       dealloc(header);
       break;
     case TransitionToNotified::kDoNothing:
@@ -99,7 +101,7 @@ void WakerWakeByRef(const void* data) {
       schedule(header);  // with the reference the transition added
       break;
     case TransitionToNotified::kStale:
-      header->vtable->count_stale_wake(header);  // the Waker keeps it alive
+      header->vtable()->count_stale_wake(header);  // the Waker keeps it alive
       break;
     case TransitionToNotified::kDoNothing:
     case TransitionToNotified::kDealloc:
@@ -119,7 +121,7 @@ void WakerDrop(const void* data) {
     case TransitionToWakerDrop::kLost:
       // The last Waker of an idle task went unwoken (state rule 5); the
       // transition gave us a holder reference for the report.
-      header->vtable->report_lost(header);
+      header->vtable()->report_lost(header);
       drop_reference(header);
       break;
   }
@@ -172,7 +174,7 @@ void Notified::run() && {
     core::PollStats& stats = trailer_of(header)->stats;
     stats.note_poll();
     core::LeafProbeScope leaf_probe(stats, header->leaf);
-    finished = header->vtable->poll(header, cx);
+    finished = header->vtable()->poll(header, cx);
     std::move(borrowed).into_raw();
   }
   core::chaos_point(core::ChaosPoint::kAfterPoll);
@@ -186,7 +188,7 @@ void Notified::run() && {
     case TransitionToIdle::kOkNotified:
       // Woken while it ran: requeue behind other ready work so a task that
       // wakes itself cannot monopolize its worker.
-      header->vtable->yield_now(header);
+      header->vtable()->yield_now(header);
       return;
     case TransitionToIdle::kOkDealloc:
       dealloc(header);
@@ -194,7 +196,7 @@ void Notified::run() && {
     case TransitionToIdle::kOkLost:
       // Pending with no Waker kept and no wake pending (state rule 5): the
       // future broke DESIGN.md §1. Report it with the reference we kept.
-      header->vtable->report_lost(header);
+      header->vtable()->report_lost(header);
       drop_reference(header);
       return;
     case TransitionToIdle::kCancelled:
@@ -251,7 +253,7 @@ bool try_read_output(Header* header, void* out, const Waker& waker) {
       JoinWakerRegistration::kRegistered) {
     return false;
   }
-  header->vtable->read_output(header, out);
+  header->vtable()->read_output(header, out);
   return true;
 }
 

@@ -33,14 +33,30 @@
 #include "runtime/task/cell.h"
 #include "runtime/task/join_handle.h"
 #include "runtime/task/raw_task.h"
+#include "runtime/task/scheduler_registry.h"
 
 namespace magpie::scheduler::testing {
 
+// The registered state behind DropSchedule: one for the process, never
+// freed (test tasks may outlive any one test).
+struct DropShared {
+  task::SchedulerRegistration registration;
+};
+
 // The Schedule of a test task: nothing re-queues it.
-struct DropSchedule {
+struct DropSchedule : task::RegisteredScheduler<DropShared> {
+  using RegisteredScheduler::RegisteredScheduler;
+  DropSchedule() : RegisteredScheduler(state()) {}
   void schedule(task::Notified) {}
   void yield_now(task::Notified) {}
   bool release(task::Header*) { return false; }
+
+ private:
+  static const Arc<DropShared>& state() {
+    static const auto* shared =
+        new Arc<DropShared>(task::make_registered_arc<DropShared>());
+    return *shared;
+  }
 };
 
 // Ready at the first poll; counts its destruction (the cell's future is

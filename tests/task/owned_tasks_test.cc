@@ -31,11 +31,16 @@ using magpie::testing::Watchdog;
 
 // The Schedule of a test task: completion takes it off `owned`; nothing
 // re-queues it.
-struct ListSchedule {
+struct ListShared {
+  explicit ListShared(OwnedTasks* owned) : owned(owned) {}
   OwnedTasks* owned;
+  SchedulerRegistration registration;
+};
+struct ListSchedule : RegisteredScheduler<ListShared> {
+  using RegisteredScheduler::RegisteredScheduler;
   void schedule(Notified) {}
   void yield_now(Notified) {}
-  bool release(Header* header) { return owned->remove(header); }
+  bool release(Header* header) { return shared().owned->remove(header); }
 };
 
 // Ready at the first poll; counts its destruction.
@@ -72,11 +77,12 @@ TEST(OwnedTasksTest, ShardCountIsAPowerOfTwo) {
 TEST(OwnedTasksTest, BindRemoveAndCloseAcrossShards) {
   core::Atomic<std::int64_t> destroyed{0};
   OwnedTasks owned(8);
+  const auto list = make_registered_arc<ListShared>(&owned);
   constexpr std::size_t kTasks = 100;
   std::vector<Header*> headers;
   for (std::size_t i = 0; i < kTasks; ++i) {
     Header* h =
-        TestCell::allocate(CountedFuture(&destroyed), ListSchedule{&owned});
+        TestCell::allocate(CountedFuture(&destroyed), ListSchedule(list));
     ASSERT_TRUE(owned.bind(h));
     { auto join = JoinHandle<void>::from_raw(h); }  // detach
     headers.push_back(h);
@@ -100,7 +106,7 @@ TEST(OwnedTasksTest, BindRemoveAndCloseAcrossShards) {
             static_cast<std::int64_t>(kTasks));
   // Refused after close.
   Header* late =
-      TestCell::allocate(CountedFuture(&destroyed), ListSchedule{&owned});
+      TestCell::allocate(CountedFuture(&destroyed), ListSchedule(list));
   EXPECT_FALSE(owned.bind(late));
   refuse(late);
   { auto join = JoinHandle<void>::from_raw(late); }
@@ -125,6 +131,7 @@ TEST(OwnedTasksTest, ConcurrentBindRemoveAndCloseLoseNothing) {
     core::Atomic<int> started{0};
     {
       OwnedTasks owned(16);
+      const auto list = make_registered_arc<ListShared>(&owned);
       std::vector<std::thread> spawners;
       for (int s = 0; s < kSpawners; ++s) {
         spawners.emplace_back([&, s] {
@@ -132,7 +139,7 @@ TEST(OwnedTasksTest, ConcurrentBindRemoveAndCloseLoseNothing) {
           started.fetch_add(1, std::memory_order_seq_cst);
           for (std::size_t i = 0; i < per_thread; ++i) {
             Header* h = TestCell::allocate(CountedFuture(&destroyed),
-                                           ListSchedule{&owned});
+                                           ListSchedule(list));
             if (!owned.bind(h)) {
               refuse(h);
               { auto join = JoinHandle<void>::from_raw(h); }
