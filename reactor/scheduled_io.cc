@@ -4,16 +4,6 @@
 
 namespace magpie::reactor {
 
-std::optional<ReadyEvent> ScheduledIo::event_for(std::uint32_t word,
-                                                 Direction direction) {
-  const std::uint32_t tick = (word >> kTickShift) & kTickMask;
-  if ((word & kShutdownBit) != 0) return ReadyEvent{Ready(), tick, true};
-  const Ready ready = Ready(static_cast<std::uint16_t>(word & kReadinessMask)) &
-                      Ready::mask_for(direction);
-  if (ready.is_empty()) return std::nullopt;
-  return ReadyEvent{ready, tick, false};
-}
-
 void ScheduledIo::set_readiness(Ready ready) {
   std::uint32_t current = word_.load(std::memory_order_relaxed);
   while (true) {
@@ -33,7 +23,7 @@ void ScheduledIo::wake(Ready ready) {
   Waker reader;
   Waker writer;
   {
-    core::MutexLock lock(&mutex_);
+    core::WordMutexLock lock(&mutex_);
     if (!(ready & Ready::mask_for(Direction::kRead)).is_empty()) {
       reader = std::move(reader_);
     }
@@ -55,23 +45,19 @@ void ScheduledIo::drop_wakers() {
   Waker reader;
   Waker writer;
   {
-    core::MutexLock lock(&mutex_);
+    core::WordMutexLock lock(&mutex_);
     reader = std::move(reader_);
     writer = std::move(writer_);
   }
   // Dropped here, outside the lock (rule 3).
 }
 
-Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction direction) {
-  // ORDERING: acquire pairs with the release CAS in set_readiness().
-  if (auto event =
-          event_for(word_.load(std::memory_order_acquire), direction)) {
-    return *event;
-  }
+Poll<ReadyEvent> ScheduledIo::poll_ready_slow(Context& cx,
+                                              Direction direction) {
   Waker replaced;
   std::uint32_t word;
   {
-    core::MutexLock lock(&mutex_);
+    core::WordMutexLock lock(&mutex_);
     Waker& slot = direction == Direction::kRead ? reader_ : writer_;
     if (!slot.will_wake(cx.waker())) {
       replaced = std::exchange(slot, Waker(cx.waker()));

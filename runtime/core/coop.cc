@@ -1,18 +1,17 @@
 #include "runtime/core/coop.h"
 
 namespace magpie::coop {
-namespace {
 
-constexpr int kUnconstrained = -1;
+namespace coop_internal {
 
-// Remaining units for the task being polled on this thread.
-thread_local int budget = kUnconstrained;
+constinit thread_local int budget = kUnconstrained;
 
-}  // namespace
+void budget_spent(Context& cx) { cx.waker().wake_by_ref(); }
 
-BudgetScope::BudgetScope(int units) : saved_(budget) { budget = units; }
+}  // namespace coop_internal
 
-BudgetScope::~BudgetScope() { budget = saved_; }
+using coop_internal::budget;
+using coop_internal::kUnconstrained;
 
 Unconstrained::Unconstrained() : saved_(budget) { budget = kUnconstrained; }
 
@@ -27,23 +26,5 @@ Reserve::Reserve(int units) : held_(0) {
 Reserve::~Reserve() {
   if (budget != kUnconstrained) budget += held_;
 }
-
-void RestoreOnPending::give_back() noexcept {
-  // A guard is destroyed inside the poll (and so the BudgetScope) that made
-  // it, so the budget is constrained exactly when it was taken.
-  if (budget != kUnconstrained) budget += 1;
-}
-
-std::optional<RestoreOnPending> poll_proceed(Context& cx) {
-  if (budget == kUnconstrained) return RestoreOnPending(false);
-  if (budget > 0) {
-    budget -= 1;
-    return RestoreOnPending(true);
-  }
-  cx.waker().wake_by_ref();
-  return std::nullopt;
-}
-
-bool has_budget_remaining() { return budget != 0; }
 
 }  // namespace magpie::coop
