@@ -37,14 +37,31 @@
 #include "runtime/scheduler/local_queue.h"
 #include "runtime/task/cell.h"
 #include "runtime/task/raw_task.h"
+#include "runtime/task/scheduler_registry.h"
 
 namespace magpie::scheduler {
 namespace {
 
-struct NoSchedule {
+// The registered state behind NoSchedule (task/schedule.h): one for the
+// process, never freed, like the headers below.
+struct NoScheduleShared {
+  task::SchedulerRegistration registration;
+};
+
+// The Schedule of the queued headers: they are never run or woken.
+struct NoSchedule : task::RegisteredScheduler<NoScheduleShared> {
+  using RegisteredScheduler::RegisteredScheduler;
+  NoSchedule() : RegisteredScheduler(state()) {}
   void schedule(task::Notified) {}
   void yield_now(task::Notified) {}
   bool release(task::Header*) { return false; }
+
+ private:
+  static const Arc<NoScheduleShared>& state() {
+    static const auto* shared = new Arc<NoScheduleShared>(
+        task::make_registered_arc<NoScheduleShared>());
+    return *shared;
+  }
 };
 
 struct Ready {
