@@ -11,6 +11,7 @@
 
 #include "reactor/sys/error.h"
 #include "runtime/core/atomic.h"
+#include "runtime/core/sanitizers.h"
 
 namespace magpie::reactor::sys {
 namespace {
@@ -33,7 +34,7 @@ int timeout_ms(std::optional<std::chrono::nanoseconds> timeout) {
   return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-#if defined(MAGPIE_TSAN)
+#if defined(MAGPIE_UNDER_TSAN)
 // ThreadSanitizer intercepts epoll_wait (and so sees that an epoll_ctl
 // happens before the epoll_wait that reports it) but not epoll_pwait2.
 constexpr bool kTryPwait2 = false;

@@ -3,14 +3,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "runtime/core/sanitizers.h"
+
 // Sanitizer builds keep libc's wrappers: their interceptors check the
 // buffers (ASan) and model the fd (TSan); syscall(2) would hide both.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(MAGPIE_UNDER_ASAN) || defined(MAGPIE_UNDER_TSAN)
 #define MAGPIE_SOCKET_LIBC_WRAPPERS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define MAGPIE_SOCKET_LIBC_WRAPPERS 1
-#endif
 #endif
 
 namespace magpie::reactor::sys {

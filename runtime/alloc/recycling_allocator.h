@@ -97,15 +97,9 @@
 #include <cstdint>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MAGPIE_ALLOC_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MAGPIE_ALLOC_ASAN 1
-#endif
-#endif
+#include "runtime/core/sanitizers.h"
 
-#if defined(MAGPIE_ALLOC_ASAN)
+#if defined(MAGPIE_UNDER_ASAN)
 #include <sanitizer/asan_interface.h>
 #define MAGPIE_ALLOC_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
 #define MAGPIE_ALLOC_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)

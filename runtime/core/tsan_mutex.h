@@ -5,7 +5,7 @@
 // say which of these locks each side held.
 //
 // Each function is an inline no-op unless the build runs under TSan
-// (-fsanitize=thread with g++ or clang, or --config=tsan's MAGPIE_TSAN);
+// (core/sanitizers.h's MAGPIE_UNDER_TSAN);
 // then it forwards to TSan's public annotation interface,
 // <sanitizer/tsan_interface.h> (the same hooks libc++'s and Abseil's own
 // mutexes use; the protocol is documented in that header):
@@ -23,15 +23,7 @@
 #ifndef MAGPIE_RUNTIME_CORE_TSAN_MUTEX_H_
 #define MAGPIE_RUNTIME_CORE_TSAN_MUTEX_H_
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MAGPIE_UNDER_TSAN 1
-#endif
-#endif
-#if !defined(MAGPIE_UNDER_TSAN) && \
-    (defined(__SANITIZE_THREAD__) || defined(MAGPIE_TSAN))
-#define MAGPIE_UNDER_TSAN 1
-#endif
+#include "runtime/core/sanitizers.h"
 
 #if defined(MAGPIE_UNDER_TSAN)
 #include <sanitizer/tsan_interface.h>

@@ -5,19 +5,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MAGPIE_FUTEX_UNDER_TSAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(MAGPIE_TSAN)
-#define MAGPIE_FUTEX_UNDER_TSAN 1
-#endif
+#include "runtime/core/sanitizers.h"
 
 namespace magpie::park {
 namespace {
 
-#if defined(MAGPIE_FUTEX_UNDER_TSAN)
 // ThreadSanitizer runs a signal handler only when the receiving thread is
 // in, or next enters, a call it intercepts; a raw futex wait is neither, and
 // with SA_RESTART the kernel resumes the wait after TSan's stub returns. A
@@ -26,11 +18,7 @@ namespace {
 // most this long and then makes one intercepted call, which runs any
 // handler TSan deferred: a signal is seen within one slice.
 constexpr auto kTsanSignalSlice = std::chrono::milliseconds(20);
-constexpr bool kUnderTsan = true;
-#else
-constexpr auto kTsanSignalSlice = std::chrono::milliseconds(0);
-constexpr bool kUnderTsan = false;
-#endif
+using core::kUnderTsan;
 
 }  // namespace
 

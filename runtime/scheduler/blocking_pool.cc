@@ -96,7 +96,8 @@ bool enqueue(PoolShared& shared, task::Notified job)
 
 }  // namespace
 
-void push(const Arc<PoolShared>& shared, task::Notified job) {
+void push(const void* raw_shared, task::Notified job) {
+  PoolShared* const shared = &Arc<PoolShared>::deref_raw(raw_shared);
   bool wake_idle = false;
   bool start_thread = false;
   {
@@ -117,7 +118,10 @@ void push(const Arc<PoolShared>& shared, task::Notified job) {
   // instead of a job nobody will ever run.
   task::Header* raw = std::move(job).into_raw();
   try {
-    std::thread(thread_main, shared, raw).detach();
+    // The thread's own reference (one relaxed increment).
+    Arc<PoolShared>::increment_raw(raw_shared);
+    Arc<PoolShared> owned = Arc<PoolShared>::from_raw(raw_shared);
+    std::thread(thread_main, std::move(owned), raw).detach();
     return;
   } catch (const std::system_error&) {
     job = task::Notified::from_raw(raw);

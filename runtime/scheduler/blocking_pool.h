@@ -105,15 +105,18 @@ struct PoolShared {
 // Hands a job to a claimed idle thread, else to a new thread (below the
 // cap), else queues it for a busy one. After shutdown the job is dropped.
 // Throws std::system_error if no thread exists and none can be started.
-void push(const Arc<PoolShared>& shared, task::Notified job);
+// `shared` is borrowed (Arc<PoolShared>::as_raw()): an owning reference is
+// made only for a thread it starts, so a job queued for a running thread
+// costs no reference-count traffic.
+void push(const void* shared, task::Notified job);
 
 // The Schedule handle of each job (task/schedule.h): a borrowed pointer
 // to PoolShared, found from the job's registry index.
 class Scheduler : public task::RegisteredScheduler<PoolShared> {
  public:
   using RegisteredScheduler::RegisteredScheduler;
-  void schedule(task::Notified job) { push(shared_arc(), std::move(job)); }
-  void yield_now(task::Notified job) { push(shared_arc(), std::move(job)); }
+  void schedule(task::Notified job) { push(shared_raw(), std::move(job)); }
+  void yield_now(task::Notified job) { push(shared_raw(), std::move(job)); }
   bool release(task::Header* header) { return shared().owned.remove(header); }
   void unhandled_exception(std::uint64_t id, SpawnSite site,
                            std::exception_ptr error) {
@@ -169,7 +172,7 @@ class BlockingPool {
     // May throw std::system_error when no thread can be started and none
     // runs; the job then stays unrun on the owned list, and shutdown()
     // cancels and frees it.
-    blocking_internal::push(shared_, task::Notified::from_raw(header));
+    blocking_internal::push(shared_.as_raw(), task::Notified::from_raw(header));
     return handle;
   }
 

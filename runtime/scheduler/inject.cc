@@ -5,7 +5,9 @@
 #include <cstdlib>
 #include <thread>
 
-#if defined(MAGPIE_TSAN)
+#include "runtime/core/sanitizers.h"
+
+#if defined(MAGPIE_UNDER_TSAN)
 // ThreadSanitizer suppression, compiled into every TSan binary that uses the
 // inject queue (so tests, tools and users' TSan builds all get it, with no
 // file path to wire up). Keep it narrow; never suppress magpie's own code.
@@ -43,7 +45,7 @@ extern "C" const char* __tsan_default_suppressions() {
          "race:moodycamel::ConcurrentQueue*::ExplicitProducer::dequeue*\n"
          "race:moodycamel::ConcurrentQueue*::ExplicitProducer::enqueue*\n";
 }
-#endif  // MAGPIE_TSAN
+#endif  // MAGPIE_UNDER_TSAN
 
 namespace magpie::scheduler {
 namespace {

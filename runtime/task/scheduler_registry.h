@@ -136,12 +136,9 @@ class RegisteredScheduler {
 
  protected:
   T& shared() const { return Arc<T>::deref_raw(raw_); }
-  // A new owning reference (one relaxed increment), for code that keeps T
-  // beyond the call.
-  Arc<T> shared_arc() const {
-    Arc<T>::increment_raw(raw_);
-    return Arc<T>::from_raw(raw_);
-  }
+  // T's Arc block, borrowed (as Arc<T>::as_raw()): for code that takes a
+  // reference only on some paths.
+  const void* shared_raw() const { return raw_; }
 
  private:
   const void* raw_;

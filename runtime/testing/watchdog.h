@@ -36,6 +36,7 @@
 #include <string>
 #include <thread>
 
+#include "runtime/core/sanitizers.h"
 #include "runtime/core/saturating_time.h"
 
 namespace magpie::testing {
@@ -123,13 +124,7 @@ class Watchdog {
 
 // Scales iteration counts down under sanitizers (5-20x slower).
 constexpr int ScaledForSanitizers(int plain, int sanitized) {
-#if defined(MAGPIE_TSAN) || defined(MAGPIE_ASAN)
-  (void)plain;
-  return sanitized;
-#else
-  (void)sanitized;
-  return plain;
-#endif
+  return core::kUnderSanitizer ? sanitized : plain;
 }
 
 }  // namespace magpie::testing

@@ -20,14 +20,11 @@
 #include "runtime/core/context.h"
 #include "runtime/core/future.h"
 #include "runtime/core/poll.h"
+#include "runtime/core/sanitizers.h"
 
 namespace magpie::testing {
 
-#if defined(MAGPIE_TSAN) || defined(MAGPIE_ASAN)
-inline constexpr bool kSanitized = true;
-#else
-inline constexpr bool kSanitized = false;
-#endif
+inline constexpr bool kSanitized = core::kUnderSanitizer;
 
 // Starts a reactor and enters it on the test thread.
 class ReactorTest : public ::testing::Test {

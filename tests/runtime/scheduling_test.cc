@@ -13,6 +13,7 @@
 #include "runtime/core/atomic.h"
 #include "runtime/core/coop.h"
 #include "runtime/core/poll_fn.h"
+#include "runtime/core/sanitizers.h"
 #include "runtime/coro/task.h"
 #include "runtime/runtime.h"
 #include "runtime/testing/watchdog.h"
@@ -128,11 +129,7 @@ TEST(SchedulingTest, IdleRuntimeBurnsNoCpuAndPicksUpABurstAfterAGap) {
   const auto wall = std::chrono::steady_clock::now() - wall_before;
   // Under 2% of one core (sanitizer runtimes have background threads of
   // their own, so they get more room).
-#if defined(MAGPIE_TSAN) || defined(MAGPIE_ASAN)
-  constexpr double kMaxShare = 0.10;
-#else
-  constexpr double kMaxShare = 0.02;
-#endif
+  constexpr double kMaxShare = core::kUnderSanitizer ? 0.10 : 0.02;
   EXPECT_LT(std::chrono::duration<double>(cpu_used).count(),
             kMaxShare * std::chrono::duration<double>(wall).count())
       << "idle runtime used " << cpu_used.count() << " us of CPU";
