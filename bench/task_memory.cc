@@ -121,12 +121,12 @@ namespace {
 using Scheduler = magpie::scheduler::TaskScheduler;
 // The accounting above, pinned (the frame's size is the compiler's).
 static_assert(sizeof(magpie::Sleep) == 72);
-static_assert(sizeof(magpie::task::Cell<magpie::Sleep, Scheduler>) == 144);
-static_assert(sizeof(magpie::task::Cell<magpie::Task<void>, Scheduler>) == 80);
+static_assert(sizeof(magpie::task::Cell<magpie::Sleep, Scheduler>) == 136);
+static_assert(sizeof(magpie::task::Cell<magpie::Task<void>, Scheduler>) == 72);
 static_assert(magpie::alloc::block_size(
                   sizeof(magpie::task::Cell<magpie::Task<void>, Scheduler>),
                   alignof(magpie::task::Cell<magpie::Task<void>, Scheduler>)) ==
-              80);
+              72);
 
 constexpr long kDefaultTasks = 1'000'000;
 constexpr auto kLongSleep = std::chrono::hours(1);
