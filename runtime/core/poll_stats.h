@@ -28,9 +28,12 @@
 //                  wakers between one load and its fetch_add), and readers
 //                  clamp (saturated_count).
 //   last_poll,     16-bit stamps: coarse_now_ms() >> kStampShift (units of
-//   last_wake      128 ms), modulo 2^16, 0 meaning never (a reading of 0 is
-//                  stored as 1). The dump shows the age (now - stamp, modulo
-//                  2^16 units) in ms, right to within one unit (128 ms) for
+//   last_wake      128 ms), modulo 2^16. No value means "never": a stamp
+//                  counts only once its count is nonzero (counts saturate,
+//                  so never return to 0), which keeps the hot paths to a
+//                  shift. Each note_* stores the stamp before it bumps the
+//                  count. The dump shows the age (now - stamp, modulo 2^16
+//                  units) in ms, right to within one unit (128 ms) for
 //                  anything younger than kStampRangeMs (2^23 ms, 2h19m49s);
 //                  an older stamp aliases (shows its age modulo that). The
 //                  questions the tools ask ("pending 12.3s since last wake,
@@ -155,17 +158,16 @@ inline constexpr std::uint32_t kStampUnitMs = 1u << kStampShift;
 inline constexpr int kStampBits = 16;
 // Ages up to this are shown right to within kStampUnitMs; older ones alias.
 inline constexpr std::uint32_t kStampRangeMs = kStampUnitMs << kStampBits;
+// Meaningful only while the matching count is nonzero ("Encoding").
 using Stamp = std::uint16_t;
-inline constexpr Stamp kNever = 0;
 
 // The stamp of a coarse_now_ms() reading (or of a current_poll_ms value):
-// its 128 ms unit modulo 2^16, never kNever.
+// its 128 ms unit modulo 2^16.
 constexpr Stamp stamp_of_ms(std::uint32_t ms) noexcept {
-  const auto stamp = static_cast<Stamp>(ms >> kStampShift);
-  return static_cast<Stamp>(stamp | static_cast<Stamp>(stamp == kNever));
+  return static_cast<Stamp>(ms >> kStampShift);
 }
 // The start of `stamp`'s unit, in the low 23 bits of the millisecond clock:
-// stamp_of_ms(ms_of_stamp(s)) == s for every stamp but kNever.
+// stamp_of_ms(ms_of_stamp(s)) == s.
 constexpr std::uint32_t ms_of_stamp(Stamp stamp) noexcept {
   return std::uint32_t{stamp} << kStampShift;
 }
@@ -184,18 +186,20 @@ constexpr std::uint16_t saturated_count(std::uint16_t count) noexcept {
 struct PollStats {
   Atomic<std::uint16_t> polls{0};  // saturates at kCountSaturated
   Atomic<std::uint16_t> wakes{0};  // ditto; read through saturated_count()
-  Atomic<Stamp> last_poll{kNever};
-  Atomic<Stamp> last_wake{kNever};
+  Atomic<Stamp> last_poll{0};      // read only if polls != 0
+  Atomic<Stamp> last_wake{0};      // read only if wakes != 0
 
   // The poller, before each poll (single writer: load + store, no RMW).
-  void note_poll() noexcept {
+  // Returns the clock reading the stamp was made from, for LeafProbeScope.
+  std::uint32_t note_poll() noexcept {
     // ORDERING: relaxed; diagnostics only, one writer at a time.
+    const std::uint32_t cached = worker_clock_ms;
+    const std::uint32_t now_ms = cached != 0 ? cached : coarse_now_ms();
+    last_poll.store(stamp_of_ms(now_ms), std::memory_order_relaxed);
     const std::uint16_t n = polls.load(std::memory_order_relaxed);
     polls.store(static_cast<std::uint16_t>(n + (n < kCountSaturated)),
                 std::memory_order_relaxed);
-    const std::uint32_t cached = worker_clock_ms;
-    last_poll.store(stamp_of_ms(cached != 0 ? cached : coarse_now_ms()),
-                    std::memory_order_relaxed);
+    return now_ms;
   }
   // Any waking thread.
   inline void note_wake() noexcept;
@@ -205,10 +209,11 @@ struct PollStats {
 // records into it; null outside polls and after the first record.
 extern constinit thread_local LeafSlot* current_leaf_slot;
 
-// The start time of the poll in progress on this thread in ms (the start of
-// its last_poll stamp's unit, ms_of_stamp: only ever turned back into a
-// stamp), or a clock reading a batch of wakes shares (reactor/driver.cc); 0
-// outside polls. See "Wakes during a poll" above.
+// The start time of the poll in progress on this thread in ms (the reading
+// its last_poll stamp was made from, or the start of that stamp's unit: only
+// ever turned back into a stamp), or a clock reading a batch of wakes shares
+// (reactor/driver.cc); 0 outside polls (and, for 128 ms in 2h19m, inside a
+// block_on root's poll: its wakes then read the clock). See "Wakes during a poll" above.
 extern constinit thread_local std::uint32_t current_poll_ms;
 
 // A timestamp for an event on this thread: the poll in progress's, or a
@@ -221,10 +226,10 @@ inline std::uint32_t event_now_ms() noexcept {
 void PollStats::note_wake() noexcept {
   // ORDERING: relaxed; diagnostics only. The load skips the fetch_add once
   // saturated; racing wakers may overshoot a little ("Encoding").
+  last_wake.store(stamp_of_ms(event_now_ms()), std::memory_order_relaxed);
   if (wakes.load(std::memory_order_relaxed) < kCountSaturated) {
     wakes.fetch_add(1, std::memory_order_relaxed);
   }
-  last_wake.store(stamp_of_ms(event_now_ms()), std::memory_order_relaxed);
 }
 
 // Records F as the leaf the current poll parks on, unless a deeper future
@@ -242,21 +247,25 @@ inline void record_leaf() noexcept {
   }
 }
 
-// One poll of `stats`' target: points the leaf probe at the target's
-// `leaf` slot and makes the poll's start time (the last_poll stamp
-// note_poll() just stored) the timestamp of wakes issued on this thread
-// during the poll; restores the enclosing poll's probe and time after
-// (polls nest: a task run by LocalExecutor::block_on). Construct it right
-// after stats.note_poll().
+// One poll of a target: points the leaf probe at the target's `leaf` slot
+// and makes the poll's start time (the reading note_poll() just stamped)
+// the timestamp of wakes issued on this thread during the poll; restores
+// the enclosing poll's probe and time after (polls nest: a task run by
+// LocalExecutor::block_on). Construct it right after note_poll().
 class LeafProbeScope {
  public:
-  LeafProbeScope(PollStats& stats, LeafSlot& leaf) noexcept
+  // `poll_ms`: what note_poll() returned (the hot path: no reload).
+  LeafProbeScope(std::uint32_t poll_ms, LeafSlot& leaf) noexcept
       : saved_(current_leaf_slot), saved_ms_(current_poll_ms) {
     current_leaf_slot = &leaf;
-    // ORDERING: relaxed; our own store, one writer (note_poll).
-    current_poll_ms =
-        ms_of_stamp(stats.last_poll.load(std::memory_order_relaxed));
+    current_poll_ms = poll_ms;
   }
+  // The start of the last_poll stamp's unit (block_on roots).
+  LeafProbeScope(const PollStats& stats, LeafSlot& leaf) noexcept
+      // ORDERING: relaxed; our own store, one writer (note_poll).
+      : LeafProbeScope(
+            ms_of_stamp(stats.last_poll.load(std::memory_order_relaxed)),
+            leaf) {}
   ~LeafProbeScope() {
     current_leaf_slot = saved_;
     current_poll_ms = saved_ms_;

@@ -40,9 +40,10 @@ std::string format_age(std::chrono::milliseconds age) {
                       two_digits((ms % kMsPerHour) / kMsPerMinute), "m");
 }
 
-std::optional<std::chrono::milliseconds> age_of(core::Stamp then,
+std::optional<std::chrono::milliseconds> age_of(std::uint16_t count,
+                                                core::Stamp then,
                                                 std::uint32_t now_ms) {
-  if (then == core::kNever) return std::nullopt;
+  if (count == 0) return std::nullopt;  // never: the stamp means nothing
   // Modulo core::kStampRangeMs (core/poll_stats.h, "Encoding").
   return std::chrono::milliseconds(core::stamp_age_ms(then, now_ms));
 }
@@ -133,14 +134,14 @@ namespace task {
 void fill_poll_stats(const core::PollStats& stats, const core::LeafSlot& leaf,
                      std::uint32_t now_ms, TaskDump& out) {
   // ORDERING: relaxed; a moment's approximation (core/poll_stats.h).
-  out.polls =
-      core::saturated_count(stats.polls.load(std::memory_order_relaxed));
-  out.wakes =
-      core::saturated_count(stats.wakes.load(std::memory_order_relaxed));
+  const std::uint16_t polls = stats.polls.load(std::memory_order_relaxed);
+  const std::uint16_t wakes = stats.wakes.load(std::memory_order_relaxed);
+  out.polls = core::saturated_count(polls);
+  out.wakes = core::saturated_count(wakes);
   out.since_last_poll =
-      age_of(stats.last_poll.load(std::memory_order_relaxed), now_ms);
+      age_of(polls, stats.last_poll.load(std::memory_order_relaxed), now_ms);
   out.since_last_wake =
-      age_of(stats.last_wake.load(std::memory_order_relaxed), now_ms);
+      age_of(wakes, stats.last_wake.load(std::memory_order_relaxed), now_ms);
   out.leaf = core::leaf_type(leaf);
 }
 
