@@ -213,7 +213,8 @@ extern constinit thread_local LeafSlot* current_leaf_slot;
 // its last_poll stamp was made from, or the start of that stamp's unit: only
 // ever turned back into a stamp), or a clock reading a batch of wakes shares
 // (reactor/driver.cc); 0 outside polls (and, for 128 ms in 2h19m, inside a
-// block_on root's poll: its wakes then read the clock). See "Wakes during a poll" above.
+// block_on root's poll: its wakes then read the clock). See "Wakes during a
+// poll" above.
 extern constinit thread_local std::uint32_t current_poll_ms;
 
 // A timestamp for an event on this thread: the poll in progress's, or a

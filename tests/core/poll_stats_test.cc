@@ -43,7 +43,9 @@ TEST(PollStatsTest, CountsPollsAndWakes) {
   EXPECT_EQ(wakes(stats), 1u);
   const Stamp now = stamp_of_ms(coarse_now_ms());
   // Within a unit of now (the clock may have crossed a unit boundary).
-  EXPECT_LE(static_cast<Stamp>(now - stats.last_poll.load()), 1u);
+  EXPECT_LE(
+      static_cast<Stamp>(now - stats.last_poll.load(std::memory_order_relaxed)),
+      1u);
   EXPECT_LE(static_cast<Stamp>(now - last_wake(stats)), 1u);
 }
 
