@@ -140,7 +140,7 @@ struct Trailer {
   // of a shard has kOwnedListHead there (owned_tasks.cc).
   Header* owned_prev = nullptr;
   Header* owned_next = nullptr;
-  // Diagnostics for the task dump (core/poll_stats.h): 16 bytes, relaxed
+  // Diagnostics for the task dump (core/poll_stats.h): 8 bytes, relaxed
   // atomics written by the harness (raw_task.cc) and the task waker; read
   // by OwnedTasks::dump(). The leaf slot is in the Header (Header::leaf).
   core::PollStats stats;
@@ -238,12 +238,14 @@ struct Header {
          SpawnSite spawn_site = {}, std::uint8_t stage_tag = 0,
          SchedulerIndex scheduler = 0)
       : state(refs),
-        vtable_word_(reinterpret_cast<std::uintptr_t>(vtable) |
-                     (std::uintptr_t{scheduler} << kSchedulerShift)),
+        vtable_word_(
+            (reinterpret_cast<std::uintptr_t>(vtable) << kVTableShift) |
+            scheduler),
         id(id),
         leaf(static_cast<std::uint16_t>(stage_tag << kStageShift)),
         spawn_site(spawn_site) {
-    assert((reinterpret_cast<std::uintptr_t>(vtable) & ~kVTableMask) == 0);
+    assert((reinterpret_cast<std::uintptr_t>(vtable) >> kVTablePointerBits) ==
+           0);
   }
 
   // The stage tag: which of future / output / nothing the Cell's stage
@@ -265,25 +267,30 @@ struct Header {
                std::memory_order_relaxed);
   }
 
-  // The vtable word: the TaskVTable pointer in bits 0-47 and the task's
-  // scheduler (its slot in the scheduler registry, scheduler_registry.h) in
-  // bits 48-63, where the cell kept an 8-byte scheduler handle before
-  // (issue 10). A vtable is static data of the program, far below 2^48 on
-  // x86-64 and AArch64 Linux (checked by an assert in the constructor).
-  // Immutable after construction.
+  // The vtable word: the task's scheduler (its slot in the scheduler
+  // registry, scheduler_registry.h) in bits 0-15 and the TaskVTable pointer
+  // shifted left by 16 in bits 16-63, where the cell kept an 8-byte
+  // scheduler handle before (issue 10). A vtable is static data of the
+  // program, far below 2^48 on x86-64 and AArch64 Linux (checked by an
+  // assert in the constructor). Immutable after construction.
   //
-  //   63            48 47                                    0
-  //   +---------------+---------------------------------------+
-  //   | scheduler idx |  const TaskVTable*                    |
-  //   +---------------+---------------------------------------+
-  static constexpr int kSchedulerShift = 64 - kSchedulerIndexBits;
-  static constexpr std::uintptr_t kVTableMask =
-      (std::uintptr_t{1} << kSchedulerShift) - 1;
+  //   63                                    16 15            0
+  //   +---------------------------------------+---------------+
+  //   |  const TaskVTable*  (bits 0-47 of it) | scheduler idx |
+  //   +---------------------------------------+---------------+
+  //
+  // Why this way round (measured, taskmem5): every vtable call decodes the
+  // pointer, and `word >> 16` is one instruction, where `word & (2^48 - 1)`
+  // (the index in the top bits) needs the 64-bit mask in a register first
+  // (movabs + and). The index is read rarely (schedule, release) and is a
+  // 16-bit load either way.
+  static constexpr int kVTableShift = kSchedulerIndexBits;
+  static constexpr int kVTablePointerBits = 64 - kVTableShift;
   const TaskVTable* vtable() const {
-    return reinterpret_cast<const TaskVTable*>(vtable_word_ & kVTableMask);
+    return reinterpret_cast<const TaskVTable*>(vtable_word_ >> kVTableShift);
   }
   SchedulerIndex scheduler_index() const {
-    return static_cast<SchedulerIndex>(vtable_word_ >> kSchedulerShift);
+    return static_cast<SchedulerIndex>(vtable_word_);
   }
 
   State state;
@@ -308,7 +315,9 @@ static_assert(offsetof(Header, leaf) == offsetof(Header, id) + sizeof(TaskId),
 static_assert(sizeof(Header) == 32,
               "state, vtable + scheduler, id 6 + leaf 2, label");
 static_assert(sizeof(std::uintptr_t) == 8, "the vtable word has 16 spare bits");
-static_assert(sizeof(Trailer) == 40, "join waker 8, links 16, stats 16");
+static_assert(sizeof(Trailer) == 32, "join waker 8, links 16, stats 8");
+static_assert(sizeof(Header) + sizeof(Trailer) <= 64,
+              "issue 10: <= 64 B of task overhead beyond the future");
 
 // The next value of the process-wide task-id counter (a relaxed counter;
 // ids are names, not order). TaskId keeps its low 48 bits.

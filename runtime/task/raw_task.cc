@@ -172,8 +172,7 @@ void Notified::run() && {
     // Diagnostics: count the poll, and let the innermost Pending future
     // record itself as the leaf (core/poll_stats.h).
     core::PollStats& stats = trailer_of(header)->stats;
-    stats.note_poll();
-    core::LeafProbeScope leaf_probe(stats, header->leaf);
+    core::LeafProbeScope leaf_probe(stats.note_poll(), header->leaf);
     finished = header->vtable()->poll(header, cx);
     std::move(borrowed).into_raw();
   }

@@ -5,7 +5,7 @@
 // What it holds: slot i is the Arc block (Arc<T>::as_raw) of one live
 // scheduler's shared state T (the multi-thread runtime's scheduler::Shared,
 // a LocalExecutor's or a BlockingPool's shared state, a test's). A task
-// keeps the index in the spare high 16 bits of its vtable word
+// keeps the index in the low 16 bits of its vtable word
 // (Header::scheduler_index) and finds the scheduler with a shift and one
 // table load (registered_scheduler).
 //

@@ -24,6 +24,9 @@ std::string two_digits(std::int64_t n) {
 std::string format_age(std::chrono::milliseconds age) {
   constexpr std::int64_t kMsPerTenth = 100;
   const std::int64_t ms = age.count();
+  // The stamps' unit (core/poll_stats.h): an age of 0 means "this unit".
+  if (ms < core::kStampUnitMs)
+    return absl::StrCat("<", core::kStampUnitMs, "ms");
   if (ms < kMsPerSecond) return absl::StrCat(ms, "ms");
   if (ms < kMsPerMinute) {
     return absl::StrCat(ms / kMsPerSecond, ".",
@@ -37,12 +40,20 @@ std::string format_age(std::chrono::milliseconds age) {
                       two_digits((ms % kMsPerHour) / kMsPerMinute), "m");
 }
 
-std::optional<std::chrono::milliseconds> age_of(std::uint32_t then_ms,
+std::optional<std::chrono::milliseconds> age_of(std::uint16_t count,
+                                                core::Stamp then,
                                                 std::uint32_t now_ms) {
-  if (then_ms == 0) return std::nullopt;  // never
-  // Modulo 2^32: right for anything younger than 49 days.
-  return std::chrono::milliseconds(
-      static_cast<std::uint32_t>(now_ms - then_ms));
+  if (count == 0) return std::nullopt;  // never: the stamp means nothing
+  // Modulo core::kStampRangeMs (core/poll_stats.h, "Encoding").
+  return std::chrono::milliseconds(core::stamp_age_ms(then, now_ms));
+}
+
+// "61440+" for a saturated count (core/poll_stats.h, "Encoding").
+std::string format_count(std::uint32_t n) {
+  if (n >= core::kCountSaturated) {
+    return absl::StrCat(core::kCountSaturated, "+");
+  }
+  return absl::StrCat(n);
 }
 
 }  // namespace
@@ -101,7 +112,8 @@ std::string TaskDump::to_string() const {
                   since_last_wake.has_value()
                       ? absl::StrCat(format_age(*since_last_wake), " ago")
                       : std::string("never"));
-  absl::StrAppend(&out, ", polls=", polls, " wakes=", wakes);
+  absl::StrAppend(&out, ", polls=", format_count(polls),
+                  " wakes=", format_count(wakes));
   return out;
 }
 
@@ -122,12 +134,14 @@ namespace task {
 void fill_poll_stats(const core::PollStats& stats, const core::LeafSlot& leaf,
                      std::uint32_t now_ms, TaskDump& out) {
   // ORDERING: relaxed; a moment's approximation (core/poll_stats.h).
-  out.polls = stats.polls.load(std::memory_order_relaxed);
-  out.wakes = stats.wakes.load(std::memory_order_relaxed);
+  const std::uint16_t polls = stats.polls.load(std::memory_order_relaxed);
+  const std::uint16_t wakes = stats.wakes.load(std::memory_order_relaxed);
+  out.polls = core::saturated_count(polls);
+  out.wakes = core::saturated_count(wakes);
   out.since_last_poll =
-      age_of(stats.last_poll_ms.load(std::memory_order_relaxed), now_ms);
+      age_of(polls, stats.last_poll.load(std::memory_order_relaxed), now_ms);
   out.since_last_wake =
-      age_of(stats.last_wake_ms.load(std::memory_order_relaxed), now_ms);
+      age_of(wakes, stats.last_wake.load(std::memory_order_relaxed), now_ms);
   out.leaf = core::leaf_type(leaf);
 }
 

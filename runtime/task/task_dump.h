@@ -32,9 +32,13 @@
 //    poll (a co_awaited non-Task future, or the spawned future itself),
 //    demangled here, at dump time. "not yet polled" instead of the ages
 //    before the first poll; "never" for a task never woken.
-//  - <age>: "850ms", "12.3s", "5m07s", "2h05m"; from a coarse clock
-//    (1-4 ms resolution, core/poll_stats.h).
-//  - polls / wakes: 32-bit counters (they wrap after 4 billion).
+//  - <age>: "<128ms", "896ms", "12.3s", "5m07s", "2h05m". A task keeps
+//    16-bit stamps in 128 ms units (core/poll_stats.h, "Encoding"): an age
+//    is a multiple of 128 ms, right to within 128 ms, "<128ms" for one in
+//    the current unit; ages wrap at 2h19m49s (an older one shows its age
+//    modulo that). block_on roots keep the same stamps.
+//  - polls / wakes: 16-bit counts that saturate at 61440, shown "61440+"
+//    from there on (core::kCountSaturated).
 //
 // A plain value: copied out of the task's state word and diagnostics
 // (relaxed atomics) under the owning scheduler's OwnedTasks lock (or the
@@ -56,25 +60,28 @@
 namespace magpie {
 
 struct TaskDump {
-  std::uint64_t id = 0;              // JoinHandle::id(); b<id> for a root
-  bool block_on_root = false;        // a future driven by block_on
-  bool running = false;              // a worker is polling it now
-  bool notified = false;             // woken, queued, not yet polled
-  bool complete = false;             // finished (only until it leaves the list)
-  bool cancelled = false;            // abort() or shutdown requested
-  bool join_interested = false;      // a JoinHandle exists
-  bool join_waker = false;           // the JoinHandle registered a waker
-  std::uint64_t references = 0;      // list + queue + JoinHandle + wakers
-  std::uint64_t wakers = 0;          // live Wakers (state word, state.h)
+  std::uint64_t id = 0;          // JoinHandle::id(); b<id> for a root
+  bool block_on_root = false;    // a future driven by block_on
+  bool running = false;          // a worker is polling it now
+  bool notified = false;         // woken, queued, not yet polled
+  bool complete = false;         // finished (only until it leaves the list)
+  bool cancelled = false;        // abort() or shutdown requested
+  bool join_interested = false;  // a JoinHandle exists
+  bool join_waker = false;       // the JoinHandle registered a waker
+  std::uint64_t references = 0;  // list + queue + JoinHandle + wakers
+  std::uint64_t wakers = 0;      // live Wakers (state word, state.h)
   // The verdict of DESIGN.md §7: idle, not notified, no live Waker. Such a
   // task can never run again (lost_task.h reports it the moment it holds).
   bool lost = false;
   const char* spawn_file = nullptr;  // where spawn() was called (static
   std::uint32_t spawn_line = 0;      // storage; null if unknown)
   std::string name;                  // SpawnOptions::name; empty if none
-  std::uint32_t polls = 0;           // polls begun
-  std::uint32_t wakes = 0;           // wake / wake_by_ref calls on its wakers
-  // Time since the last poll began / the last wake; nullopt if never.
+  // Polls begun, and wake / wake_by_ref calls on its wakers; both stop at
+  // core::kCountSaturated, which reads "at least that many".
+  std::uint32_t polls = 0;
+  std::uint32_t wakes = 0;
+  // Time since the last poll began / the last wake, to within
+  // core::kStampUnitMs and modulo core::kStampRangeMs; nullopt if never.
   std::optional<std::chrono::milliseconds> since_last_poll;
   std::optional<std::chrono::milliseconds> since_last_wake;
   // The innermost future that answered Pending at the last poll; null

@@ -175,6 +175,44 @@ TEST(TaskDumpTest, PollAndWakeCountsIncrease) {
   rt.block_on(std::move(h));
 }
 
+// Wakes itself `times` times (one Pending each), then waits at the gate.
+class SpinThenGate {
+ public:
+  using Output = void;
+  SpinThenGate(std::shared_ptr<GateState> state, std::uint32_t times)
+      : gate_(std::move(state)), times_(times) {}
+  Poll<void> poll(Context& cx) {
+    if (times_ > 0) {
+      --times_;
+      cx.waker().wake_by_ref();
+      return Pending;
+    }
+    return gate_.poll(cx);
+  }
+
+ private:
+  GateFuture gate_;
+  std::uint32_t times_;
+};
+
+TEST(TaskDumpTest, CountsSaturateAndSaySo) {
+  Runtime rt = Runtime::Builder().worker_threads(2).build();
+  auto state = std::make_shared<GateState>();
+  // Past the 16-bit counts' saturation point (core/poll_stats.h).
+  constexpr std::uint32_t kSpins = core::kCountSaturated + 10;
+  auto h = rt.spawn(SpinThenGate(state, kSpins));
+  const TaskDump t = wait_parked(rt, h.id(), core::kCountSaturated);
+  EXPECT_EQ(t.polls, core::kCountSaturated);
+  EXPECT_EQ(t.wakes, core::kCountSaturated);
+  EXPECT_TRUE(contains(t.to_string(), "polls=61440+ wakes=61440+"))
+      << t.to_string();
+  ASSERT_TRUE(t.since_last_poll.has_value());
+  ASSERT_TRUE(t.since_last_wake.has_value());
+  EXPECT_EQ(t.since_last_poll->count() % core::kStampUnitMs, 0);
+  open(*state);
+  rt.block_on(std::move(h));
+}
+
 TEST(TaskDumpTest, ShowsTheName) {
   Runtime rt = Runtime::Builder().worker_threads(2).build();
   // One gate each: a gate keeps only the latest poll's waker.
@@ -321,6 +359,16 @@ TEST(TaskDumpTest, LineFormat) {
   t.since_last_wake = milliseconds(7'500'000);
   EXPECT_TRUE(
       contains(t.to_string(), "last poll 5m07s ago, last wake 2h05m ago"))
+      << t.to_string();
+  // Saturated counts and ages within the stamps' unit (core/poll_stats.h,
+  // "Encoding").
+  t.polls = core::kCountSaturated;
+  t.wakes = core::kCountSaturated - 1;
+  t.since_last_poll = milliseconds(0);
+  t.since_last_wake = milliseconds(896);
+  EXPECT_TRUE(contains(t.to_string(),
+                       "last poll <128ms ago, last wake 896ms ago, "
+                       "polls=61440+ wakes=61439"))
       << t.to_string();
   TaskDump fresh;
   fresh.id = 3;

@@ -73,7 +73,7 @@ TEST(TaskLabelTest, Layout) {
   EXPECT_EQ(sizeof(TaskLabel), 8u);
   EXPECT_EQ(sizeof(TaskId), 6u);
   EXPECT_EQ(sizeof(Header), 32u);
-  EXPECT_EQ(sizeof(Trailer), 40u);
+  EXPECT_EQ(sizeof(Trailer), 32u);
 }
 
 TEST(TaskIdTest, KeepsFortyEightBits) {
@@ -94,6 +94,17 @@ TEST(TaskIdTest, WrapsPastZero) {
 }
 
 struct StageLeaf {};
+
+TEST(HeaderTest, VTableWordKeepsPointerAndSchedulerIndex) {
+  static const TaskVTable kVTable{};
+  for (SchedulerIndex index :
+       {SchedulerIndex{0}, SchedulerIndex{1}, SchedulerIndex{0x8001},
+        SchedulerIndex{0xFFFF}}) {
+    Header header(1, &kVTable, 7, {}, 0, index);
+    EXPECT_EQ(header.vtable(), &kVTable) << index;
+    EXPECT_EQ(header.scheduler_index(), index);
+  }
+}
 
 TEST(HeaderTest, StageTagAndLeafShareTheSlot) {
   Header header(1, nullptr, 7);
