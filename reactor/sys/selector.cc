@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -49,23 +50,33 @@ core::Atomic<bool> pwait2_unsupported{false};
 
 }  // namespace
 
+// Events reads the kernel's epoll_event array through its mirror RawEvent.
+static_assert(sizeof(Events::RawEvent) == sizeof(epoll_event));
+static_assert(alignof(Events::RawEvent) == alignof(epoll_event));
+static_assert(offsetof(Events::RawEvent, events) ==
+              offsetof(epoll_event, events));
+static_assert(offsetof(Events::RawEvent, data) == offsetof(epoll_event, data));
+static_assert(Events::kEpollIn == EPOLLIN && Events::kEpollPri == EPOLLPRI &&
+              Events::kEpollOut == EPOLLOUT && Events::kEpollErr == EPOLLERR &&
+              Events::kEpollHup == EPOLLHUP &&
+              Events::kEpollRdHup == EPOLLRDHUP);
+
 Events::Events(std::size_t capacity)
-    : buffer_(new epoll_event[capacity]), capacity_(capacity) {}
+    : buffer_(new epoll_event[capacity]),
+      raw_(reinterpret_cast<const RawEvent*>(buffer_.get())),
+      capacity_(capacity) {}
 Events::~Events() = default;
-Events::Events(Events&&) noexcept = default;
-Events& Events::operator=(Events&&) noexcept = default;
-
-Token Events::token(std::size_t i) const { return Token{buffer_[i].data.u64}; }
-
-Ready Events::ready(std::size_t i) const {
-  const std::uint32_t flags = buffer_[i].events;
-  std::uint16_t bits = 0;
-  if ((flags & (EPOLLIN | EPOLLPRI)) != 0) bits |= Ready::kReadable;
-  if ((flags & EPOLLOUT) != 0) bits |= Ready::kWritable;
-  if ((flags & EPOLLRDHUP) != 0) bits |= Ready::kReadClosed;
-  if ((flags & EPOLLHUP) != 0) bits |= Ready::kReadClosed | Ready::kWriteClosed;
-  if ((flags & EPOLLERR) != 0) bits |= Ready::kError;
-  return Ready(bits);
+Events::Events(Events&& other) noexcept
+    : buffer_(std::move(other.buffer_)),
+      raw_(std::exchange(other.raw_, nullptr)),
+      capacity_(std::exchange(other.capacity_, 0)),
+      size_(std::exchange(other.size_, 0)) {}
+Events& Events::operator=(Events&& other) noexcept {
+  buffer_ = std::move(other.buffer_);
+  raw_ = std::exchange(other.raw_, nullptr);
+  capacity_ = std::exchange(other.capacity_, 0);
+  size_ = std::exchange(other.size_, 0);
+  return *this;
 }
 
 absl::StatusOr<Selector> Selector::create() {

@@ -110,7 +110,24 @@ class BasicLocalQueue {
   // progress, moves the oldest Capacity/2 tasks plus `task` to `overflow` in
   // one batch (order kept); when full while a thief is mid-steal (which will
   // free room soon), sends only `task` there.
-  PushResult push_back(task::Notified task, Inject& overflow);
+  // Inline: the room check and the two stores; a full queue takes the
+  // out-of-line push_back_full.
+  PushResult push_back(task::Notified task, Inject& overflow) {
+    assert(task && "push_back of an empty Notified");
+    // ORDERING: relaxed; only this thread writes tail (rule 1).
+    const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+    // ORDERING: acquire pairs with the release CAS that ends a thief's claim
+    // (rule 3): the slots it copied are free before we overwrite them.
+    const Head head = unpack(head_.load(std::memory_order_acquire));
+    if (tail - head.steal >= Capacity) [[unlikely]] {
+      return push_back_full(std::move(task), overflow);
+    }
+    slot(tail).store(std::move(task).into_raw(), std::memory_order_relaxed);
+    // ORDERING: release publishes the slot; pairs with the acquire loads of
+    // tail in claim_and_copy and len() (rule 1).
+    tail_.store(tail + 1, std::memory_order_release);
+    return PushResult::kPushed;
+  }
 
   // Owner only. The oldest queued task (FIFO), or an empty Notified.
   task::Notified pop();
@@ -152,7 +169,10 @@ class BasicLocalQueue {
     return slots_[pos & kMask];
   }
 
-  // push_back's slow path; see the definition.
+  // push_back when it found the queue full; see the definition.
+  [[gnu::noinline]] PushResult push_back_full(task::Notified task,
+                                              Inject& overflow);
+  // push_back's overflow; see the definition.
   bool push_overflow(task::Notified& task, std::uint32_t real,
                      std::uint32_t tail, Inject& overflow);
   // Claims about half of *this, copies it into dst's slots from `dst_tail`
@@ -174,10 +194,10 @@ using LocalQueue = BasicLocalQueue<256>;
 // ---------------------------------------------------------------------------
 // Definitions.
 
+// push_back's path for a queue it found full (it may have room by now).
 template <std::uint32_t Capacity>
-PushResult BasicLocalQueue<Capacity>::push_back(task::Notified task,
-                                                Inject& overflow) {
-  assert(task && "push_back of an empty Notified");
+PushResult BasicLocalQueue<Capacity>::push_back_full(task::Notified task,
+                                                     Inject& overflow) {
   // ORDERING: relaxed; only this thread writes tail (rule 1).
   const std::uint32_t tail = tail_.load(std::memory_order_relaxed);
   while (true) {

@@ -380,6 +380,16 @@ void Worker::schedule_local(task::Notified task, bool use_lifo) {
   if (chaos_ != nullptr) [[unlikely]] {
     if (chaos_schedule(task, use_lifo)) return;
   }
+  // A driver turn's wakes (I/O readiness, timers) go straight to the back
+  // of the local queue, in event order: the LIFO slot is for the task a
+  // running task just woke (its data is hot in this cache); a turn's wakes
+  // would only displace one another through it. The notification of other
+  // workers waits for the turn's end (maintenance(), park()), which counts
+  // this queue (should_notify_others).
+  if (in_driver_turn_) {
+    push_local(std::move(task));
+    return;
+  }
   if (use_lifo) {
     task::Notified previous = std::exchange(lifo_slot_, std::move(task));
     if (!previous) return;  // nothing displaced, nothing new to steal
@@ -387,8 +397,7 @@ void Worker::schedule_local(task::Notified task, bool use_lifo) {
   } else {
     push_local(std::move(task));
   }
-  // During a driver turn the notification waits for the turn's end.
-  if (!in_driver_turn_ && should_notify_others()) {
+  if (should_notify_others()) {
     shared_->notify_parked_local();
   }
 }

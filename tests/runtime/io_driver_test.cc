@@ -7,6 +7,9 @@
 //  - busy workers still serve timers and sockets (maintenance polls: one
 //    worker, never idle);
 //  - block_on of socket I/O from a thread outside the runtime;
+//  - one driver turn that wakes more readers than a worker's local queue
+//    holds (a worker-driven turn queues its wakes locally, overflowing to
+//    the global queue): every reader completes;
 //  - shutdown with tasks parked on sockets and timers, and with a worker
 //    parked in the driver, terminates and drops every future.
 // No timed assertions: completion is asserted, bounded by watchdogs.
@@ -195,6 +198,51 @@ TEST_P(IoDriverTest, BusyWorkersStillServeSockets) {
   JoinHandle<absl::Status> writer = rt.spawn(WriteAll(&server, "world"));
   EXPECT_TRUE(rt.block_on(std::move(writer)).ok());
   EXPECT_EQ(rt.block_on(ReadExactly(&*client, 5)), "world");
+}
+
+Task<void> WriteOneByteEach(std::vector<net::TcpStream>* streams) {
+  for (net::TcpStream& stream : *streams) {
+    absl::Status sent = co_await stream.write_all(bytes_of("x"));
+    EXPECT_TRUE(sent.ok()) << sent;
+  }
+}
+
+// More readers than a local queue holds (256), so a worker-driven turn
+// that sees most of the events at once overflows to the global queue.
+constexpr int kManyReaders = 300;
+
+TEST_P(IoDriverTest, OneTurnWakesMoreReadersThanALocalQueueHolds) {
+  Watchdog dog("a turn that wakes many readers", seconds(120));
+  Runtime rt = build();
+  absl::StatusOr<net::TcpListener> listener =
+      rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
+        co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
+      }()));
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  absl::StatusOr<net::SocketAddr> addr = listener->local_addr();
+  ASSERT_TRUE(addr.ok());
+  std::vector<net::TcpStream> clients;
+  std::vector<net::TcpStream> servers;
+  clients.reserve(kManyReaders);
+  servers.reserve(kManyReaders);  // readers hold addresses into it
+  for (int i = 0; i < kManyReaders; ++i) {
+    absl::StatusOr<net::TcpStream> client =
+        rt.block_on(net::TcpStream::connect(*addr));
+    ASSERT_TRUE(client.ok()) << client.status();
+    auto accepted = rt.block_on(listener->accept());
+    ASSERT_TRUE(accepted.ok()) << accepted.status();
+    clients.push_back(*std::move(client));
+    servers.push_back(std::move(accepted->first));
+  }
+  std::vector<JoinHandle<std::string>> readers;
+  for (net::TcpStream& server : servers) {
+    readers.push_back(rt.spawn(ReadExactly(&server, 1)));
+  }
+  // Every reader registered and pending (best effort), then one task writes
+  // to all of them without waiting: the events pile up for the next turn.
+  WaitUntilIdle(rt);
+  rt.block_on(rt.spawn(WriteOneByteEach(&clients)));
+  for (auto& reader : readers) EXPECT_EQ(rt.block_on(std::move(reader)), "x");
 }
 
 Task<void> WaitForever(net::TcpListener* listener, DropCounter counter) {
