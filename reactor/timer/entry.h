@@ -89,7 +89,7 @@ class TimerEntry {
   // padding (Sleep does: 72 bytes, not 80).
   TimerEntry* prev_ = nullptr;
   TimerEntry* next_ = nullptr;
-  std::uint64_t when_ = 0;  // Tick (ms since the queue's origin) it is due.
+  std::uint64_t when_ = 0;  // Tick (TimerQueue::kTick steps) it is due.
   AtomicWaker waker_;
   core::Atomic<std::uint32_t> state_{
       static_cast<std::uint32_t>(TimerState::kIdle)};

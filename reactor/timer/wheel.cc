@@ -90,7 +90,7 @@ std::optional<Wheel::Expiration> Wheel::next_expiration_detail() const {
     if (occupied == 0) continue;
     // The first occupied slot after the one elapsed_ is in, cyclically. A
     // slot at or before it can only be a top-level slot of a later cycle
-    // (an entry beyond the span, or across a 2^36 boundary): lower levels
+    // (an entry beyond the span, or across a 2^42 boundary): lower levels
     // never hold one, as poll() processes every slot whose start it passes.
     const int now_slot =
         static_cast<int>((elapsed_ >> (kSlotBits * level)) & kSlotMask);

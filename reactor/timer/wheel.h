@@ -1,10 +1,10 @@
 // magpie::reactor::timer::Wheel — a hierarchical timing wheel of intrusive
-// TimerEntry lists, in whole-millisecond ticks (Varghese & Lauck; the layout
-// of tokio's time/wheel).
+// TimerEntry lists, in abstract ticks (Varghese & Lauck; the layout of
+// tokio's time/wheel). The TimerQueue makes a tick 2^14 ns (16.4 us).
 //
-// Level L has 64 slots of 64^L ticks each, so level 0 spans 64 ms one tick
-// per slot, level 1 spans 4.1 s, level 2 4.4 min, level 3 4.7 h, level 4
-// 12.4 days and level 5 2.2 years. An entry due at tick `when` lives at the
+// Level L has 64 slots of 64^L ticks each; with 16.4 us ticks level 0 spans
+// 1.05 ms one tick per slot, level 1 67 ms, level 2 4.3 s, level 3 4.6 min,
+// level 4 4.9 h, level 5 13 days and level 6 2.3 years. An entry due at tick `when` lives at the
 // level of the highest 6-bit group in which `when` and `elapsed()` differ,
 // in the slot named by that group of `when`. When time reaches a slot's
 // start its entries either are due (moved to the pending list, handed out by
@@ -38,10 +38,12 @@ namespace magpie::reactor::timer {
 
 class Wheel {
  public:
-  static constexpr int kLevels = 6;
+  // Seven levels: 64^7 ticks of 16.4 us span 2.3 years, as six levels of
+  // the former 1 ms tick did.
+  static constexpr int kLevels = 7;
   static constexpr int kSlotBits = 6;
   static constexpr int kSlots = 1 << kSlotBits;  // 64
-  // Ticks the wheel spans: 64^6 ms, about 2.2 years.
+  // Ticks the wheel spans: 64^7.
   static constexpr std::uint64_t kMaxSpan = std::uint64_t{1}
                                             << (kSlotBits * kLevels);
 
@@ -102,8 +104,8 @@ class Wheel {
 
   std::uint64_t elapsed_ = 0;
   std::size_t size_ = 0;
-  // 6 levels x 64 slots; level L slot s holds the entries due in
-  // [start + s * 64^L, start + (s + 1) * 64^L) ms, start being elapsed_
+  // 7 levels x 64 slots; level L slot s holds the entries due in
+  // [start + s * 64^L, start + (s + 1) * 64^L) ticks, start being elapsed_
   // rounded down to a multiple of 64^(L+1).
   std::array<Level, kLevels> levels_{};
   // Due entries of a processed slot, not yet handed out by poll().
