@@ -75,8 +75,10 @@ std::optional<std::chrono::nanoseconds> TimerQueue::park_timeout(
   return wake_at - now;
 }
 
-std::size_t TimerQueue::process(Clock::time_point now) {
-  const std::uint64_t tick = now_tick(now);
+std::size_t TimerQueue::process(Clock::time_point now, Precision precision) {
+  std::uint64_t tick = now_tick(now);
+  // Rounded down: later, never earlier ("Busy turns").
+  if (precision == Precision::kBatched) tick &= ~(kBatchTicks - 1);
   std::size_t fired = 0;
   std::array<Waker, kWakeBatch> batch;
   while (true) {

@@ -25,10 +25,22 @@
 // slack and the wake-up itself. Why 16.4 us, not 1 ms or exact: a 1 ms tick
 // made every sleep 0-1 ms late (p99 ~0.7 ms against Asio's ~0.1 ms with an
 // exact heap); an exact heap costs O(log n) per insert and remove, where
-// the wheel stays O(1). A finer tick costs one more level (seven instead of
-// six, for the same 2.3-year span) and, when many timers are spread over a
-// millisecond, up to 64 reactor wake-ups in it instead of one, each firing
-// a 64th of them. The power of two makes the conversions shifts.
+// the wheel stays O(1). The wheel's finest level is 4096 ticks wide (67 ms)
+// so the common short sleeps never cascade (wheel.h). A finer tick costs,
+// when many timers are spread over a millisecond, up to 64 wake-ups of an
+// idle reactor in it instead of one, each firing a 64th of them (busy
+// workers batch instead: "Busy turns"). The power of two makes the conversions shifts.
+//
+// Busy turns: a worker that runs tasks also polls the driver without
+// waiting every event_interval tasks (scheduler/worker.h, maintenance).
+// Such a poll fires timers at kBatchTicks (1 ms) granularity, as the former
+// 1 ms tick did: firing a few timers on every poll of a busy runtime (every
+// 16.4 us tick) cost timers_100k (100k sleeps of 1-10 ms) 10-20% wall time
+// in cross-core traffic, while under such load a woken task waits in the
+// run queue longer than the batch anyway. A turn that waits (the reactor
+// thread, a parked worker) always fires at the exact tick, so an idle or
+// lightly loaded runtime gets the 16.4 us precision. Never early either way:
+// rounding `now` down only delays.
 //
 // Saturation (DESIGN.md §5): a deadline at or before `origin` is tick 0
 // (elapsed: fires at once); one past kTickLimit ticks (~146 years), such as
@@ -94,8 +106,21 @@ class TimerQueue {
   // tick it will wake at.
   std::optional<std::chrono::nanoseconds> park_timeout(Clock::time_point now);
 
-  // Reactor thread: fires every entry due by `now`; returns how many.
-  std::size_t process(Clock::time_point now);
+  // How finely process() reads `now` (see "Busy turns" above).
+  enum class Precision {
+    kExact,    // every entry due by now: a turn that waited for a timer
+    kBatched,  // every entry due by now rounded down to kBatchTicks: a
+               //   busy worker's non-blocking poll
+  };
+  // Ticks per batch of a kBatched turn: 2^6 ticks = 1.05 ms, the former
+  // 1 ms tick.
+  static constexpr int kBatchShift = 6;
+  static constexpr std::uint64_t kBatchTicks = std::uint64_t{1} << kBatchShift;
+
+  // The turning thread: fires every entry due by `now` (kBatched: by `now`
+  // rounded down to a multiple of kBatchTicks); returns how many.
+  std::size_t process(Clock::time_point now,
+                      Precision precision = Precision::kExact);
 
   // Fails every linked entry (state SHUTDOWN) and refuses later inserts.
   void shutdown();

@@ -85,7 +85,8 @@ void Wheel::link(TimerEntry* entry, std::uint8_t level) {
   if (head != nullptr) head->prev_ = entry;
   head = entry;
   entry->linked_ = true;
-  if (level != kPendingLevel) mark_occupied(level, slot_of(level, entry->when_));
+  if (level != kPendingLevel)
+    mark_occupied(level, slot_of(level, entry->when_));
 }
 
 void Wheel::unlink(TimerEntry* entry) {
@@ -206,7 +207,8 @@ TimerEntry* Wheel::pop_any() {
   }
   for (int level = 1; entry == nullptr && level < kLevels; ++level) {
     const std::uint64_t occupied = upper_[level - 1].occupied;
-    if (occupied != 0) entry = upper_[level - 1].slots[std::countr_zero(occupied)];
+    if (occupied != 0)
+      entry = upper_[level - 1].slots[std::countr_zero(occupied)];
   }
   if (entry != nullptr) remove(entry);
   return entry;

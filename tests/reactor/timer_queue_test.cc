@@ -179,6 +179,44 @@ TEST(TimerQueueTest, AbsurdDeadlinesSaturate) {
   EXPECT_EQ(queue.size(), 0u);
 }
 
+// A busy worker's non-blocking poll (Precision::kBatched) reads now rounded
+// down to kBatchTicks: it never fires early and may fire late by up to a
+// batch; an exact turn at the same now fires the entry at its tick.
+TEST(TimerQueueTest, BatchedTurnsRoundNowDownNeverEarly) {
+  using Precision = TimerQueue::Precision;
+  constexpr std::uint64_t kBatch = TimerQueue::kBatchTicks;
+  TimerQueue queue(kOrigin);
+  TimerEntry mid, edge;
+  mid.register_waker(noop_waker());
+  edge.register_waker(noop_waker());
+  // Inside the second batch, and exactly on the third's first tick.
+  const Clock::time_point mid_deadline = kOrigin + (kBatch + 5) * kTick;
+  const Clock::time_point edge_deadline = kOrigin + 2 * kBatch * kTick;
+  ASSERT_TRUE(linked(queue.insert(&mid, mid_deadline)));
+  ASSERT_TRUE(linked(queue.insert(&edge, edge_deadline)));
+  // Past mid's deadline but in the same batch: a batched turn waits.
+  EXPECT_EQ(queue.process(mid_deadline + kTick, Precision::kBatched), 0u);
+  EXPECT_EQ(mid.state(), TimerState::kIdle);
+  // One nanosecond before the next batch: still nothing (and edge, due
+  // there, is not early).
+  EXPECT_EQ(queue.process(edge_deadline - nanoseconds(1), Precision::kBatched),
+            0u);
+  // At the batch boundary both are due.
+  EXPECT_EQ(queue.process(edge_deadline, Precision::kBatched), 2u);
+  EXPECT_EQ(mid.state(), TimerState::kFired);
+  EXPECT_EQ(edge.state(), TimerState::kFired);
+
+  // An exact turn fires at the tick, mid-batch.
+  TimerEntry exact;
+  exact.register_waker(noop_waker());
+  const Clock::time_point exact_deadline = edge_deadline + 7 * kTick;
+  ASSERT_TRUE(linked(queue.insert(&exact, exact_deadline)));
+  EXPECT_EQ(queue.process(exact_deadline, Precision::kBatched), 0u);
+  EXPECT_EQ(queue.process(exact_deadline - nanoseconds(1)), 0u);
+  EXPECT_EQ(queue.process(exact_deadline), 1u);
+  EXPECT_EQ(queue.size(), 0u);
+}
+
 TEST(TimerQueueTest, NowBeforeOriginFiresNothing) {
   TimerQueue queue(kOrigin);
   TimerEntry entry;
