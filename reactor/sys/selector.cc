@@ -129,7 +129,9 @@ absl::Status Selector::select(
   const int capacity = static_cast<int>(events.capacity_);
   SysResult r{-1, ENOSYS};
   // epoll_pwait2 takes the timeout in nanoseconds: the reactor then wakes at
-  // a timer's tick rather than up to a millisecond after it.
+  // a timer's 16.4 us tick rather than up to a millisecond after it
+  // (epoll_wait's unit), give or take the thread's timer slack
+  // (timer_slack.h).
   if (kTryPwait2 && !pwait2_unsupported.load(std::memory_order_relaxed)) {
     timespec limit{};
     if (timeout.has_value()) {

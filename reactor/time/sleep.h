@@ -5,8 +5,8 @@
 //
 // Guarantees:
 //  - Never early: it completes only once steady_clock::now() >= deadline.
-//    It may be late by up to about a millisecond (the wheel's resolution)
-//    plus scheduling delay.
+//    It may be late by up to one wheel tick (16.4 us, timer/timer_queue.h
+//    "Ticks") plus the OS's wake-up and scheduling delay.
 //  - No allocation: the timer entry lives inside the Sleep; the first
 //    Pending poll links it into the reactor's wheel (O(1)), dropping the
 //    Sleep unlinks it (O(1)), so a dropped Sleep leaves nothing behind.

@@ -7,7 +7,7 @@
 // the TimerQueue lock) before it is destroyed or re-armed.
 //
 // Fields and who may touch them:
-//   prev_, next_, when_, level_, slot_, linked_
+//   prev_, next_, when_, level_, linked_
 //       only under TimerQueue::mutex_ (the Wheel's links and the tick the
 //       entry is due at)
 //   state_
@@ -89,17 +89,18 @@ class TimerEntry {
   // padding (Sleep does: 72 bytes, not 80).
   TimerEntry* prev_ = nullptr;
   TimerEntry* next_ = nullptr;
-  std::uint64_t when_ = 0;  // Tick (ms since the queue's origin) it is due.
+  std::uint64_t when_ = 0;  // Tick (TimerQueue::kTick steps) it is due.
   AtomicWaker waker_;
   core::Atomic<std::uint32_t> state_{
       static_cast<std::uint32_t>(TimerState::kIdle)};
+  // The wheel level it is linked at; its slot there follows from when_
+  // (wheel.h).
   std::uint8_t level_ = 0;
-  std::uint8_t slot_ = 0;
   bool linked_ = false;
 };
 
 static_assert(sizeof(TimerEntry) == 56,
-              "links 16, when 8, waker 24, state 4, level/slot/linked 3 + 1");
+              "links 16, when 8, waker 24, state 4, level/linked 2 + 2");
 
 }  // namespace magpie::reactor::timer
 

@@ -7,33 +7,26 @@
 #include "runtime/core/saturating_time.h"
 
 namespace magpie::reactor::timer {
-namespace {
-
-// Ticks past which arithmetic could overflow; the wheel parks such entries
-// at its top level anyway.
-constexpr std::uint64_t kTickLimit = std::uint64_t{1} << 62;
-
-}  // namespace
-
 // Deadlines are users' values (time_point::max() for "never", min() for
 // "long ago"): the differences and sums below saturate
 // (core/saturating_time.h) instead of overflowing.
 std::uint64_t TimerQueue::deadline_tick(Clock::time_point deadline) const {
   if (deadline <= origin_) return 0;
-  const auto ms = core::saturating_ceil<std::chrono::milliseconds>(
-                      core::saturating_sub(deadline, origin_))
-                      .count();
-  return static_cast<std::uint64_t>(ms) > kTickLimit
-             ? kTickLimit
-             : static_cast<std::uint64_t>(ms);
+  // Positive here; saturated at nanoseconds::max() ("never").
+  const auto ns = static_cast<std::uint64_t>(
+      core::saturating_sub(deadline, origin_).count());
+  // Rounded up without adding first (ns may be near 2^63).
+  const std::uint64_t ticks =
+      (ns >> kTickShift) +
+      ((ns & ((std::uint64_t{1} << kTickShift) - 1)) != 0 ? 1 : 0);
+  return std::min(ticks, kTickLimit);
 }
 
 std::uint64_t TimerQueue::now_tick(Clock::time_point now) const {
   if (now <= origin_) return 0;
   return static_cast<std::uint64_t>(
-      std::chrono::floor<std::chrono::milliseconds>(
-          core::saturating_sub(now, origin_))
-          .count());
+             core::saturating_sub(now, origin_).count()) >>
+         kTickShift;
 }
 
 TimerQueue::InsertResult TimerQueue::insert(TimerEntry* entry,
@@ -72,17 +65,20 @@ std::optional<std::chrono::nanoseconds> TimerQueue::park_timeout(
     return std::nullopt;
   }
   sleeping_until_ = *next;
-  // *next <= kTickLimit ms: as nanoseconds that can pass the clock's range.
+  // *next <= kTickLimit: fits int64 nanoseconds, though origin_ plus it can
+  // pass the clock's range (saturating_add says "never" then).
   const Clock::time_point wake_at = core::saturating_add(
-      origin_, std::chrono::milliseconds(static_cast<std::int64_t>(
-                   std::min<std::uint64_t>(*next, kTickLimit))));
+      origin_, std::chrono::nanoseconds(static_cast<std::int64_t>(
+                   std::min<std::uint64_t>(*next, kTickLimit) << kTickShift)));
   if (core::is_never(wake_at)) return std::nullopt;  // sleep without limit
   if (wake_at <= now) return std::chrono::nanoseconds(0);
   return wake_at - now;
 }
 
-std::size_t TimerQueue::process(Clock::time_point now) {
-  const std::uint64_t tick = now_tick(now);
+std::size_t TimerQueue::process(Clock::time_point now, Precision precision) {
+  std::uint64_t tick = now_tick(now);
+  // Rounded down: later, never earlier ("Busy turns").
+  if (precision == Precision::kBatched) tick &= ~(kBatchTicks - 1);
   std::size_t fired = 0;
   std::array<Waker, kWakeBatch> batch;
   while (true) {

@@ -61,6 +61,87 @@ TEST(WheelTest, EachLevelFiresOnTime) {
   EXPECT_EQ(wheel.size(), 0u);
 }
 
+// The wide finest level: a deadline in each of its 4096 one-tick slots
+// (every bitmap word edge: 63/64, 127/128, ..., 4095) is announced and fired
+// in its own tick, in order, from an elapsed() that is not slot-aligned.
+TEST(WheelTest, EveryLevel0SlotIsFoundInOrder) {
+  Wheel wheel;
+  const std::uint64_t start = 3 * Wheel::level_range(0) + 17;
+  EXPECT_EQ(wheel.poll(start), nullptr);
+  const std::uint64_t end = (start | (Wheel::level_range(0) - 1)) + 1;
+  std::vector<TimerEntry> entries(end - start - 1);
+  // Inserted back to front, so list order is not deadline order.
+  for (std::size_t i = entries.size(); i-- > 0;) {
+    ASSERT_EQ(wheel.insert(&entries[i], start + 1 + i),
+              Wheel::InsertResult::kInserted);
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    ASSERT_EQ(wheel.next_expiration(), start + 1 + i);
+    ASSERT_EQ(wheel.poll(start + i), nullptr) << "early at " << i;
+    ASSERT_EQ(wheel.poll(start + 1 + i), &entries[i]);
+    ASSERT_EQ(wheel.poll(start + 1 + i), nullptr);
+  }
+  EXPECT_EQ(wheel.size(), 0u);
+}
+
+// Deadlines on both sides of the level-0/level-1 edge (4096 ticks) and of
+// the next 4096-tick range: each fires exactly at its tick, including the
+// one that had to cascade down from level 1.
+TEST(WheelTest, LevelEdgeDeadlinesFireExactly) {
+  const std::uint64_t range = Wheel::level_range(0);  // 4096
+  for (const std::uint64_t elapsed :
+       {std::uint64_t{0}, range - 1, range + 5, 2 * range - 2}) {
+    const std::uint64_t base = elapsed / range * range;
+    for (const std::uint64_t when :
+         {base + range - 1, base + range, base + range + 1, base + 2 * range,
+          base + 2 * range + range / 2}) {
+      if (when <= elapsed) continue;
+      Wheel wheel;
+      EXPECT_EQ(wheel.poll(elapsed), nullptr);
+      TimerEntry entry;
+      ASSERT_EQ(wheel.insert(&entry, when), Wheel::InsertResult::kInserted);
+      // Follow the announced expirations; never past the deadline.
+      TimerEntry* fired = nullptr;
+      while (fired == nullptr) {
+        const std::optional<std::uint64_t> next = wheel.next_expiration();
+        ASSERT_TRUE(next.has_value());
+        ASSERT_LE(*next, when) << elapsed << " -> " << when;
+        EXPECT_EQ(wheel.poll(*next - 1), nullptr);
+        fired = wheel.poll(*next);
+        if (fired != nullptr) EXPECT_EQ(*next, when);
+      }
+      EXPECT_EQ(fired, &entry);
+    }
+  }
+}
+
+// Cancelling around a cascade: an entry removed while in its level-1 slot,
+// and one removed after the slot moved it down to level 0, never fire; the
+// entries beside them fire at their own ticks.
+TEST(WheelTest, CancelBeforeAndAfterCascade) {
+  const std::uint64_t range = Wheel::level_range(0);
+  Wheel wheel;
+  TimerEntry before, after, kept_a, kept_b;
+  // All in level 1 slot 1 ([4096, 8192)): two share a tick.
+  const std::uint64_t when = range + 100;
+  for (TimerEntry* entry : {&before, &after, &kept_a}) {
+    ASSERT_EQ(wheel.insert(entry, when), Wheel::InsertResult::kInserted);
+  }
+  ASSERT_EQ(wheel.insert(&kept_b, when + 1), Wheel::InsertResult::kInserted);
+  wheel.remove(&before);
+  EXPECT_EQ(wheel.next_expiration(), range);  // the level-1 slot's start
+  EXPECT_EQ(wheel.poll(range), nullptr);      // cascades, fires nothing
+  EXPECT_EQ(wheel.next_expiration(), when);   // now a level-0 slot
+  wheel.remove(&after);
+  EXPECT_EQ(wheel.poll(when - 1), nullptr);
+  EXPECT_EQ(wheel.poll(when), &kept_a);
+  EXPECT_EQ(wheel.poll(when), nullptr);
+  EXPECT_EQ(wheel.next_expiration(), when + 1);
+  EXPECT_EQ(wheel.poll(when + 1), &kept_b);
+  EXPECT_EQ(wheel.size(), 0u);
+  EXPECT_FALSE(wheel.next_expiration().has_value());
+}
+
 TEST(WheelTest, RandomizedAgainstModel) {
   constexpr int kRounds = 20'000;
   std::mt19937_64 rng(0x5eed);
