@@ -39,11 +39,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::Watchdog;
 
-#if defined(MAGPIE_TSAN) || defined(MAGPIE_ASAN)
-constexpr int kRounds = 300;
-#else
-constexpr int kRounds = 2000;
-#endif
+constexpr int kRounds = testing::ScaledForSanitizers(2000, 300);
 constexpr std::size_t kWorkers = 2;
 constexpr std::size_t kMessageSize = 64;
 constexpr int kSleepEvery = 50;  // rounds between two 1 ms sleeps
