@@ -143,6 +143,16 @@ std::span<const std::byte> bytes_of(const std::string& text) {
   return std::as_bytes(std::span<const char>(text.data(), text.size()));
 }
 
+Task<absl::StatusOr<net::TcpListener>> BindLoopbackTask() {
+  co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
+}
+
+// A listener on 127.0.0.1 (an ephemeral port), bound on one of rt's workers:
+// its registration needs the runtime's I/O driver.
+absl::StatusOr<net::TcpListener> BindLoopback(Runtime& rt) {
+  return rt.block_on(rt.spawn(BindLoopbackTask()));
+}
+
 Task<std::string> ReadExactly(net::TcpStream* stream, std::size_t n) {
   std::string out(n, '\0');
   const std::span<std::byte> into =
@@ -167,10 +177,7 @@ Task<std::string> SpinThenRead(net::TcpStream* stream, core::Atomic<bool>* done,
 TEST_P(IoDriverTest, BusyWorkersStillServeSockets) {
   Watchdog dog("sockets with no idle worker", seconds(60));
   Runtime rt = build();
-  absl::StatusOr<net::TcpListener> listener =
-      rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
-        co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
-      }()));
+  absl::StatusOr<net::TcpListener> listener = BindLoopback(rt);
   ASSERT_TRUE(listener.ok()) << listener.status();
   absl::StatusOr<net::SocketAddr> addr = listener->local_addr();
   ASSERT_TRUE(addr.ok());
@@ -214,10 +221,7 @@ constexpr int kManyReaders = 300;
 TEST_P(IoDriverTest, OneTurnWakesMoreReadersThanALocalQueueHolds) {
   Watchdog dog("a turn that wakes many readers", seconds(120));
   Runtime rt = build();
-  absl::StatusOr<net::TcpListener> listener =
-      rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
-        co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
-      }()));
+  absl::StatusOr<net::TcpListener> listener = BindLoopback(rt);
   ASSERT_TRUE(listener.ok()) << listener.status();
   absl::StatusOr<net::SocketAddr> addr = listener->local_addr();
   ASSERT_TRUE(addr.ok());
@@ -258,10 +262,7 @@ TEST_P(IoDriverTest, ShutdownWithTasksParkedOnIoAndAWorkerInTheDriver) {
   constexpr int kTasks = 8;
   {
     Runtime rt = build();
-    absl::StatusOr<net::TcpListener> listener =
-        rt.block_on(rt.spawn([]() -> Task<absl::StatusOr<net::TcpListener>> {
-          co_return net::TcpListener::bind(net::SocketAddr::ipv4_loopback(0));
-        }()));
+    absl::StatusOr<net::TcpListener> listener = BindLoopback(rt);
     ASSERT_TRUE(listener.ok()) << listener.status();
     // One accept at a time per listener: one waiter on it, sleepers besides.
     rt.spawn(WaitForever(&*listener, DropCounter(&drops)));
