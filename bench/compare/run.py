@@ -13,15 +13,20 @@ Steps (each idempotent):
      Tokio with cargo --release --offline against /usr/share/cargo/registry
      (tokio/.cargo/config.toml), Go with GOPROXY=off (stdlib only), Asio with
      g++ -std=c++20 -O2 (header-only);
-  3. run: for each rep, for each workload, each peer in turn (magpie tokio go
-     asio, magpie tokio go asio, ...); a rep's value is the median of
+  3. run: for each rep, for each workload, each peer in turn, the order
+     reversed every other rep (magpie tokio go asio, asio go tokio magpie,
+     ...) so no peer always runs first; a rep's value is the median of
      --samples samples (after one warm-up) in a fresh process;
   4. echo: each peer's echo server on 127.0.0.1, driven by the same closed-
      loop load generator (bench/echo_load: 100 connections x 64 B): req/s,
      and the server's CPU seconds (from /proc) for the same
      number of requests; with --workers workers and with 1;
   5. write results.md, results.csv and ratios.svg (magpie / peer per
-     workload) into --out.
+     workload) into --out. results.md also gives, per workload and peer, the
+     median of the per-rep ratios (a rep's peers ran back to back, so the
+     ratio cancels most of the machine's drift) with a 95% confidence
+     interval and a verdict: ahead, behind, or level (the interval spans
+     1). That needs >= 6 reps (bench/compare/paired.py).
 
 Every peer speaks the command line of bench/compare/magpie_peer.cc:
     PEER bench WORKLOAD WORKERS SAMPLES [SCALE]  -> "sample <value>" lines
@@ -39,6 +44,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import paired  # noqa: E402  (bench/compare/paired.py, beside this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -321,10 +329,13 @@ def measure(args, peers, workloads):
             rows[(m[0], p)] = []
 
     for rep in range(args.reps):
+        # Counterbalanced order: a peer that always ran first (or right after
+        # another's teardown) would carry that position's bias in every rep.
+        order = peers if rep % 2 == 0 else list(reversed(peers))
         for name, unit, _, _ in metrics:
             if name.startswith("echo_"):
                 continue
-            for peer in peers:
+            for peer in order:
                 v = run_bench(peer, name, args.workers, args.samples,
                               args.scale)
                 rows[(name, peer)].append(v)
@@ -332,7 +343,7 @@ def measure(args, peers, workloads):
                 log(f"[rep {rep + 1}/{args.reps}] {name:<19} {peer:<6} {shown}")
         if "echo" in workloads:
             for w in echo_workers:
-                for peer in peers:
+                for peer in order:
                     r = run_echo(peer, w, args.samples, args)
                     rows[(f"echo_{w}w_rps", peer)].append(r and r[0])
                     rows[(f"echo_{w}w_cpu", peer)].append(r and r[1])
@@ -362,6 +373,13 @@ def ratio(metric, rows, peer):
     return p[0] / m[0] if higher_is_better else m[0] / p[0]
 
 
+def paired_ci(metric, rows, peer):
+    """paired.median_ci() of the per-rep magpie/peer cost ratios, or None."""
+    name, _, _, higher_is_better = metric
+    return paired.median_ci(paired.cost_ratios(
+        rows[(name, "magpie")], rows[(name, peer)], higher_is_better))
+
+
 def fmt(x):
     if x >= 1000:
         return f"{x:,.0f}"
@@ -374,17 +392,23 @@ def write_csv(path, metrics, rows, peers):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["workload", "unit", "peer", "median", "min", "max",
-                    "reps", "magpie_cost_over_peer"])
+                    "reps", "magpie_cost_over_peer", "paired_median",
+                    "paired_ci95_low", "paired_ci95_high", "verdict"])
         for metric in metrics:
             for peer in peers:
                 s = summarize(rows[(metric[0], peer)])
                 r = ratio(metric, rows, peer) if peer != "magpie" else 1.0
+                ci = paired_ci(metric, rows, peer) if peer != "magpie" else None
                 w.writerow([metric[0], metric[1], peer] +
                            ([f"{s[0]:.4g}", f"{s[1]:.4g}", f"{s[2]:.4g}"]
                             if s else ["", "", ""]) +
                            [len([v for v in rows[(metric[0], peer)]
                                  if v is not None]),
-                            f"{r:.3f}" if r else ""])
+                            f"{r:.3f}" if r else ""] +
+                           ([f"{ci[0]:.3f}"] if ci else [""]) +
+                           ([f"{ci[1]:.3f}", f"{ci[2]:.3f}",
+                             paired.verdict(ci)]
+                            if ci and ci[1] is not None else ["", "", ""]))
 
 
 def write_markdown(path, metrics, rows, peers, args, info, command):
@@ -425,6 +449,28 @@ def write_markdown(path, metrics, rows, peers, args, info, command):
             ratios.append("-" if r is None else f"{r:.2f}")
         lines.append(f"| {metric[0]} | {metric[1]} | " + " | ".join(cells) +
                      " | " + " | ".join(ratios) + " |")
+    lines += ["", "Paired ratios: in each rep a workload's peers ran back to "
+              "back (order reversed every other rep), so the rep's magpie/peer "
+              "cost ratio cancels most of the machine's drift. Cells: median "
+              "of the per-rep ratios [95% confidence interval]; **ahead** or "
+              "**behind** only when the whole interval is on one side of 1, "
+              "else level (within the noise). The interval needs >= "
+              f"{paired.MIN_PAIRS_95} reps.",
+              "",
+              "| workload | " + " | ".join(f"magpie/{p}" for p in others) + " |",
+              "|---|" + "---|" * len(others)]
+    for metric in metrics:
+        cells = []
+        for peer in others:
+            ci = paired_ci(metric, rows, peer)
+            if ci is None:
+                cells.append("-")
+            elif ci[1] is None:
+                cells.append(f"{ci[0]:.2f} [needs >= {paired.MIN_PAIRS_95} reps]")
+            else:
+                cells.append(f"{ci[0]:.2f} [{ci[1]:.2f}-{ci[2]:.2f}] "
+                             f"**{paired.verdict(ci)}**")
+        lines.append(f"| {metric[0]} | " + " | ".join(cells) + " |")
     lines += ["", "Workloads:", ""]
     for metric in metrics:
         lines.append(f"- `{metric[0]}`: {metric[2]}")
