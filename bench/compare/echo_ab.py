@@ -3,9 +3,12 @@
 speaks magpie_peer's `PEER echo WORKERS` command line): for each round, for
 each worker count, each binary in turn (A B A B ...), one fresh server, one
 warm-up load run, then one measured load run of CONNECTIONS x MESSAGES.
-Prints one line per run and, per (binary, workers), the medians of req/s,
-server CPU seconds per 200k requests (from /proc, as run.py) and RTT p99, and
-the ratios of every binary to the first.
+The order of the binaries is reversed every other round. Prints one line
+per run and, per (binary, workers), the medians of req/s, server CPU seconds
+per 200k requests (from /proc, as run.py) and RTT p99, the ratios of every
+binary's medians to the first's, and the median of the per-round paired
+ratios with its 95% confidence interval and verdict (bench/compare/paired.py;
+>= 6 rounds for an interval).
 
     bench/compare/echo_ab.py --bin old=/tmp/old_peer --bin new=bazel-out/k8-opt/bin/... \
         --load bazel-out/k8-opt/bin/bench/echo_load --workers 1,2 --rounds 3
@@ -17,6 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import paired  # noqa: E402
 from run import cpu_seconds  # noqa: E402
 
 
@@ -73,11 +77,14 @@ def main():
     bins = [b.split("=", 1) for b in args.bin]
     workers = [int(w) for w in args.workers.split(",")]
     res = {}
+    by_round = {}  # (name, w) -> one value or None per round, for pairing
     for r in range(args.rounds):
+        order = bins if r % 2 == 0 else list(reversed(bins))
         for w in workers:
-            for name, path in bins:
+            for name, path in order:
                 v = one(path, w, args)
                 print(f"round {r} {name} {w}w: {v}", flush=True)
+                by_round.setdefault((name, w), []).append(v)
                 if v:
                     res.setdefault((name, w), []).append(v)
     ref = bins[0][0]
@@ -97,6 +104,20 @@ def main():
                 a, b = med[ref], med[name]
                 print(f"{w}w {name}/{ref}: req/s {b[0]/a[0]:.2f}x  "
                       f"cpu/req {b[1]/a[1]:.2f}x  p99 {b[2]/a[2]:.2f}x")
+                # Paired: each round's ratio of cost (1/req/s, CPU, p99).
+                for i, (label, higher) in enumerate(
+                        [("req/s cost", True), ("cpu/req", False),
+                         ("p99", False)]):
+                    xs = [v and v[i] for v in by_round[(name, w)]]
+                    refs = [v and v[i] for v in by_round[(ref, w)]]
+                    ci = paired.median_ci(paired.cost_ratios(xs, refs, higher))
+                    if ci is None:
+                        continue
+                    interval = ("needs >= 6 rounds" if ci[1] is None else
+                                f"95% CI {ci[1]:.3f}-{ci[2]:.3f}, "
+                                f"{paired.verdict(ci)}")
+                    print(f"{w}w {name}/{ref} paired {label}: "
+                          f"{ci[0]:.3f} ({interval})")
 
 
 if __name__ == "__main__":
