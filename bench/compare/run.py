@@ -28,6 +28,11 @@ Steps (each idempotent):
      interval and a verdict: ahead, behind, or level (the interval spans
      1). That needs >= 6 reps (bench/compare/paired.py).
 
+Echo over loopback is ~85% the kernel's TCP work, so its req/s and CPU rows
+swing with the machine's load; bench/compare/echo_overhead.py compares the
+servers' own CPU per request beyond that work from perf profiles, which stays
+steady (bench/compare/perf_split.py).
+
 Every peer speaks the command line of bench/compare/magpie_peer.cc:
     PEER bench WORKLOAD WORKERS SAMPLES [SCALE]  -> "sample <value>" lines
     PEER echo WORKERS                            -> "port <n>", then serves
