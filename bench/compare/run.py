@@ -20,7 +20,9 @@ Steps (each idempotent):
   4. echo: each peer's echo server on 127.0.0.1, driven by the same closed-
      loop load generator (bench/echo_load: 100 connections x 64 B): req/s,
      and the server's CPU seconds (from /proc) for the same
-     number of requests; with --workers workers and with 1;
+     number of requests; with --workers workers and with 1; with perf (not
+     --no-perf), also each server's CPU per request in units of the
+     kernel's TCP work per request, from a profile of its load runs;
   5. write results.md, results.csv and ratios.svg (magpie / peer per
      workload) into --out. results.md also gives, per workload and peer, the
      median of the per-rep ratios (a rep's peers ran back to back, so the
@@ -45,6 +47,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -52,6 +55,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paired  # noqa: E402  (bench/compare/paired.py, beside this file)
+import perf_split  # noqa: E402  (bench/compare/perf_split.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -62,7 +66,10 @@ BUILD = os.path.join(HERE, "build")  # Go and Asio binaries (git-ignored).
 # measured those by mistake).
 OPT_BIN = os.path.join(ROOT, "bazel-out/k8-opt/bin")
 
-PACKAGES = ["librust-tokio-dev", "cargo", "golang-go", "libasio-dev"]
+# linux-perf: the echo rows' perf split (skipped with --no-perf, or when
+# perf may not profile here).
+PACKAGES = ["librust-tokio-dev", "cargo", "golang-go", "libasio-dev",
+            "linux-perf"]
 PEERS = ["magpie", "tokio", "go", "asio"]
 # Selectable with --peers, not run by default.
 EXTRA_PEERS = ["magpie-workers", "magpie-reactor"]
@@ -79,6 +86,9 @@ WORKLOADS = [
 ]
 
 PROCESS_TIMEOUT_S = 300  # One peer process (a warm-up and its samples).
+# perf record needs a moment to attach to a server's threads before load.
+PERF_ATTACH_S = 0.5
+PERF_FREQUENCY_HZ = 999
 SERVER_START_TIMEOUT_S = 30
 
 MODES = {
@@ -252,9 +262,57 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def perf_usable():
+    """None if `perf record` can profile a process here, else why not."""
+    if shutil.which("perf") is None:
+        return "perf not found (Debian: linux-perf)"
+    probe = subprocess.run(["perf", "record", "-q", "-o", os.devnull, "--",
+                            "true"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    if probe.returncode != 0:
+        return ("perf record failed (run as root, or lower "
+                f"kernel.perf_event_paranoid): {probe.stderr.strip()[:200]}")
+    return None
+
+
+def start_profile(pid, data):
+    """perf record -g of pid into data, attached; None if it failed."""
+    perf = subprocess.Popen(
+        ["perf", "record", "-q", "-F", str(PERF_FREQUENCY_HZ), "-g", "-p",
+         str(pid), "-o", data], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    time.sleep(PERF_ATTACH_S)
+    return perf if perf.poll() is None else None
+
+
+def finish_profile(perf, data):
+    """Stops start_profile()'s perf and returns the server's CPU per request
+    in units of the kernel's TCP work per request (1 + perf_split's
+    overhead), or None."""
+    if perf is None:
+        return None
+    perf.send_signal(signal.SIGINT)
+    try:
+        perf.wait(timeout=60)
+        text = subprocess.run(
+            ["perf", "script", "-i", data, "-F", "ip,sym,dso"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            timeout=PROCESS_TIMEOUT_S).stdout
+    except subprocess.TimeoutExpired:
+        perf.kill()
+        return None
+    finally:
+        if os.path.exists(data):
+            os.remove(data)
+    overhead = perf_split.overhead(perf_split.split(text))
+    return None if overhead is None else 1 + overhead
+
+
 def run_echo(peer, workers, samples, args):
     """One server process, samples load runs: medians (req/s, server CPU s,
-    round-trip p99 us), or None on failure."""
+    round-trip p99 us) and, with args.perf, the server's CPU per request
+    over the kernel's TCP work across the samples (else None); or None on
+    failure."""
     server = subprocess.Popen(peer_command(peer) + ["echo", str(workers)],
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -294,13 +352,16 @@ def run_echo(peer, workers, samples, args):
             return rps, used, p99
 
         load(max(1, args.echo_messages // 10))  # Warm-up.
+        data = os.path.join(args.out, f".perf-{os.getpid()}.data")
+        perf = start_profile(server.pid, data) if args.perf else None
         results = [load(args.echo_messages) for _ in range(samples)]
+        over_tcp = finish_profile(perf, data) if args.perf else None
         if any(r is None for r in results):
             log(f"  {peer} echo: a load run failed")
             return None
         return (statistics.median(r[0] for r in results),
                 statistics.median(r[1] for r in results),
-                statistics.median(r[2] for r in results))
+                statistics.median(r[2] for r in results), over_tcp)
     except (subprocess.TimeoutExpired, OSError, ValueError) as e:
         log(f"  {peer} echo: {e}")
         return None
@@ -329,6 +390,14 @@ def measure(args, peers, workloads):
             metrics.append((f"echo_{w}w_p99", "us",
                             f"echo, {w} worker(s): round-trip p99 (the load "
                             f"generator's)", False))
+            if args.perf:
+                metrics.append((f"echo_{w}w_cpu_vs_tcp", "x TCP",
+                                f"echo, {w} worker(s): server CPU per request "
+                                "in units of the kernel's TCP work per request "
+                                "(perf samples; bench/compare/perf_split.py). "
+                                "The TCP work is the same for every server, so "
+                                "this row's ratios stay steady when load "
+                                "moves the other echo rows", False))
     for m in metrics:
         for p in peers:
             rows[(m[0], p)] = []
@@ -353,9 +422,13 @@ def measure(args, peers, workloads):
                     rows[(f"echo_{w}w_rps", peer)].append(r and r[0])
                     rows[(f"echo_{w}w_cpu", peer)].append(r and r[1])
                     rows[(f"echo_{w}w_p99", peer)].append(r and r[2])
+                    if args.perf:
+                        rows[(f"echo_{w}w_cpu_vs_tcp", peer)].append(
+                            r and r[3])
                     shown = ("failed" if r is None else
                              f"{r[0]:.0f} req/s, server CPU {r[1]:.2f} s, "
-                             f"p99 {r[2]:.0f} us")
+                             f"p99 {r[2]:.0f} us" +
+                             (f", {r[3]:.3f}x TCP" if r[3] else ""))
                     log(f"[rep {rep + 1}/{args.reps}] echo {w}w{'':<12} "
                         f"{peer:<6} {shown}")
     return metrics, rows
@@ -573,6 +646,8 @@ def main():
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     parser.add_argument("--no-install", action="store_true")
     parser.add_argument("--no-build", action="store_true")
+    parser.add_argument("--no-perf", action="store_true",
+                        help="skip the echo rows' perf split")
     args = parser.parse_args()
 
     reps, samples, scale, messages = MODES[
@@ -599,6 +674,13 @@ def main():
             if problem:
                 log(f"run.py: {problem}")
                 sys.exit(2)
+    args.perf = False
+    if "echo" in workloads and not args.no_perf:
+        problem = perf_usable()
+        if problem:
+            log(f"run.py: no perf split of the echo servers: {problem}")
+        args.perf = problem is None
+    os.makedirs(args.out, exist_ok=True)
     info = versions()
     info["date"] = datetime.datetime.now(datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC")
@@ -618,7 +700,10 @@ def main():
               f"({info['date']})")
     with open(os.path.join(args.out, "results.md")) as f:
         print(f.read())
-    failed = [k for k, v in rows.items() if all(x is None for x in v)]
+    # The perf split is an extra view of the echo rows, not a workload: a
+    # profile that failed is logged and left blank, not a failed run.
+    failed = [k for k, v in rows.items() if all(x is None for x in v)
+              and not k[0].endswith("_cpu_vs_tcp")]
     if failed:
         log(f"failed: {sorted(set(k for k in failed))}")
         return 1
