@@ -272,12 +272,16 @@ TEST_P(IoDriverTest, OneTurnWakesMoreReadersThanALocalQueueHolds) {
     std::this_thread::sleep_for(milliseconds(1));
   }
   // Hold every worker: each reader's first poll has ended (it registered),
-  // and no worker is in the driver.
+  // and no worker is in the driver. One hold ends first; the others last
+  // until every reader is done, so the one free worker turns the driver
+  // alone and nobody steals from its queue while the turn fills it.
   core::Atomic<int> arrived{0};
-  core::Atomic<bool> release{false};
+  core::Atomic<bool> release_first{false};
+  core::Atomic<bool> release_rest{false};
   std::vector<JoinHandle<void>> holds;
   for (int i = 0; i < workers; ++i) {
-    holds.push_back(rt.spawn(HoldWorker(&arrived, &release)));
+    holds.push_back(rt.spawn(
+        HoldWorker(&arrived, i == 0 ? &release_first : &release_rest)));
   }
   while (arrived.load(std::memory_order_acquire) < workers) {
     std::this_thread::sleep_for(milliseconds(1));
@@ -289,9 +293,10 @@ TEST_P(IoDriverTest, OneTurnWakesMoreReadersThanALocalQueueHolds) {
   for (net::TcpStream& client : clients) {
     ASSERT_EQ(::send(client.fd(), "x", 1, MSG_NOSIGNAL), 1);
   }
-  release.store(true, std::memory_order_release);
-  for (auto& hold : holds) rt.block_on(std::move(hold));
+  release_first.store(true, std::memory_order_release);
   for (auto& reader : readers) EXPECT_EQ(rt.block_on(std::move(reader)), "x");
+  release_rest.store(true, std::memory_order_release);
+  for (auto& hold : holds) rt.block_on(std::move(hold));
   if (on_workers()) {
     // The turn queued its wakes on the turning worker (more than its local
     // queue holds): the overflow path ran. (With a reactor thread the wakes
