@@ -111,10 +111,11 @@ class Selector {
   absl::Status reregister_fd(int fd, Token token, Interest interest) const;
   absl::Status deregister_fd(int fd) const;
 
-  // Waits until at least one event or `timeout` (nullopt: no limit; never
-  // shorter than asked: nanoseconds with epoll_pwait2, else rounded up to
-  // whole milliseconds for epoll_wait) and fills `events`. EINTR counts as
-  // a return with no events.
+  // Waits until at least one event or `timeout` (nullopt: no limit; zero: a
+  // poll; never shorter than asked: a positive timeout in nanoseconds with
+  // epoll_pwait2, else rounded up to whole milliseconds for epoll_wait) and
+  // fills `events`. A poll and an unbounded wait use epoll_wait (cheaper).
+  // EINTR counts as a return with no events.
   absl::Status select(Events& events,
                       std::optional<std::chrono::nanoseconds> timeout) const;
 

@@ -9,14 +9,17 @@
 //  - block_on of socket I/O from a thread outside the runtime;
 //  - one driver turn that wakes more readers than a worker's local queue
 //    holds (a worker-driven turn queues its wakes locally, overflowing to
-//    the global queue): every reader completes;
+//    the global queue): every reader completes, and the overflow path ran;
 //  - shutdown with tasks parked on sockets and timers, and with a worker
 //    parked in the driver, terminates and drops every future.
 // No timed assertions: completion is asserted, bounded by watchdogs.
 // 127.0.0.1 only.
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <thread>
@@ -207,20 +210,42 @@ TEST_P(IoDriverTest, BusyWorkersStillServeSockets) {
   EXPECT_EQ(rt.block_on(ReadExactly(&*client, 5)), "world");
 }
 
-Task<void> WriteOneByteEach(std::vector<net::TcpStream>* streams) {
-  for (net::TcpStream& stream : *streams) {
-    absl::Status sent = co_await stream.write_all(bytes_of("x"));
-    EXPECT_TRUE(sent.ok()) << sent;
-  }
+// A reader that counts itself in before its first read: once the count is
+// full and every worker is held (HoldWorker), every reader's first poll has
+// ended, so each has registered its waker (ReadExactly's read is Pending:
+// nothing was sent yet).
+Task<std::string> CountedReader(net::TcpStream* stream,
+                                core::Atomic<int>* started) {
+  started->fetch_add(1, std::memory_order_relaxed);
+  std::string got = co_await ReadExactly(stream, 1);
+  co_return got;
+}
+
+// Occupies a worker until `release` is set, so no worker turns the driver
+// meanwhile (a worker-driven runtime then has nobody in epoll_wait, and the
+// events pile up). A spin with a yield of the thread, not of the task: the
+// task must keep the worker.
+Task<void> HoldWorker(core::Atomic<int>* arrived,
+                      const core::Atomic<bool>* release) {
+  arrived->fetch_add(1, std::memory_order_acq_rel);
+  while (!release->load(std::memory_order_acquire)) std::this_thread::yield();
+  co_return;
+}
+
+std::uint64_t TotalOverflows(const Runtime& rt) {
+  std::uint64_t overflows = 0;
+  for (const WorkerMetrics& w : rt.metrics().workers) overflows += w.overflows;
+  return overflows;
 }
 
 // More readers than a local queue holds (256), so a worker-driven turn
-// that sees most of the events at once overflows to the global queue.
+// that sees all of their events at once overflows to the global queue.
 constexpr int kManyReaders = 300;
 
 TEST_P(IoDriverTest, OneTurnWakesMoreReadersThanALocalQueueHolds) {
   Watchdog dog("a turn that wakes many readers", seconds(120));
   Runtime rt = build();
+  const int workers = std::get<1>(GetParam());
   absl::StatusOr<net::TcpListener> listener = BindLoopback(rt);
   ASSERT_TRUE(listener.ok()) << listener.status();
   absl::StatusOr<net::SocketAddr> addr = listener->local_addr();
@@ -238,15 +263,46 @@ TEST_P(IoDriverTest, OneTurnWakesMoreReadersThanALocalQueueHolds) {
     clients.push_back(*std::move(client));
     servers.push_back(std::move(accepted->first));
   }
+  core::Atomic<int> started{0};
   std::vector<JoinHandle<std::string>> readers;
   for (net::TcpStream& server : servers) {
-    readers.push_back(rt.spawn(ReadExactly(&server, 1)));
+    readers.push_back(rt.spawn(CountedReader(&server, &started)));
   }
-  // Every reader registered and pending (best effort), then one task writes
-  // to all of them without waiting: the events pile up for the next turn.
-  WaitUntilIdle(rt);
-  rt.block_on(rt.spawn(WriteOneByteEach(&clients)));
+  while (started.load(std::memory_order_relaxed) < kManyReaders) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  // Hold every worker: each reader's first poll has ended (it registered),
+  // and no worker is in the driver. One hold ends first; the others last
+  // until every reader is done, so the one free worker turns the driver
+  // alone and nobody steals from its queue while the turn fills it.
+  core::Atomic<int> arrived{0};
+  core::Atomic<bool> release_first{false};
+  core::Atomic<bool> release_rest{false};
+  std::vector<JoinHandle<void>> holds;
+  for (int i = 0; i < workers; ++i) {
+    holds.push_back(rt.spawn(
+        HoldWorker(&arrived, i == 0 ? &release_first : &release_rest)));
+  }
+  while (arrived.load(std::memory_order_acquire) < workers) {
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  // One byte to every reader, from this thread (plain send on the client's
+  // non-blocking fd: a fresh socket has room), while nobody turns the
+  // worker-driven driver: all the events wait for one turn.
+  const std::uint64_t overflows_before = TotalOverflows(rt);
+  for (net::TcpStream& client : clients) {
+    ASSERT_EQ(::send(client.fd(), "x", 1, MSG_NOSIGNAL), 1);
+  }
+  release_first.store(true, std::memory_order_release);
   for (auto& reader : readers) EXPECT_EQ(rt.block_on(std::move(reader)), "x");
+  release_rest.store(true, std::memory_order_release);
+  for (auto& hold : holds) rt.block_on(std::move(hold));
+  if (on_workers()) {
+    // The turn queued its wakes on the turning worker (more than its local
+    // queue holds): the overflow path ran. (With a reactor thread the wakes
+    // go to the global queue as one batch, never through a local queue.)
+    EXPECT_GT(TotalOverflows(rt), overflows_before);
+  }
 }
 
 Task<void> WaitForever(net::TcpListener* listener, DropCounter counter) {
