@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "reactor/reactor_error.h"
-#include "reactor/sys/timer_slack.h"
 #include "reactor/token.h"
 #include "runtime/core/poll_stats.h"
 #include "runtime/core/wake_batch.h"
@@ -135,9 +134,10 @@ void Driver::unlock_turn() {
 }
 
 void Driver::turn(std::optional<std::chrono::nanoseconds> max_wait) {
-  // Once per turning thread (all are magpie's own: the reactor thread and
-  // workers): wait in epoll with 1 us of timer slack, not 50 us.
-  sys::use_fine_timer_slack();
+  // No per-thread setting here: the turner may be the embedding program's
+  // own thread (a Reactor without a thread, park_driver()). magpie's threads
+  // get their 1 us timer slack where magpie creates them
+  // (Reactor::set_up_own_thread).
   free_released();
   std::optional<std::chrono::nanoseconds> timeout;
   const bool poll_only = max_wait.has_value() && max_wait->count() <= 0;

@@ -4,12 +4,15 @@
 
 #include <utility>
 
+#include "reactor/sys/timer_slack.h"
+
 namespace magpie::reactor {
 namespace {
 
 std::thread spawn_reactor_thread(Handle handle, std::string name) {
   return std::thread([handle = std::move(handle), name = std::move(name)] {
     pthread_setname_np(pthread_self(), name.c_str());
+    Reactor::set_up_own_thread();
     handle.driver().run();
   });
 }
@@ -58,6 +61,8 @@ Reactor& Reactor::operator=(Reactor&& other) noexcept {
 }
 
 Reactor::~Reactor() { shutdown(); }
+
+void Reactor::set_up_own_thread() { sys::use_fine_timer_slack(); }
 
 void Reactor::start_thread() {
   if (!handle_.has_value() || thread_.joinable()) return;

@@ -109,8 +109,17 @@ class Reactor {
 
   // The driver as a park::ParkDriver: lets worker threads wait in it (turn
   // it) instead of on their futexes. Only for a reactor without a thread.
+  // Turning it changes nothing about the turning thread (a caller's own
+  // thread keeps its timer slack, name and signal mask).
   // Precondition: not moved-from.
   std::shared_ptr<park::ParkDriver> park_driver() const;
+
+  // For a thread magpie itself creates that may wait in the driver (a
+  // Runtime worker; the reactor thread calls it itself): sets the calling
+  // thread's per-thread settings for timed waits, today 1 us of timer slack
+  // (sys/timer_slack.h). Never called on a thread the embedding program
+  // owns: those keep their settings.
+  static void set_up_own_thread();
 
   // Precondition: not moved-from.
   const Handle& handle() const { return *handle_; }

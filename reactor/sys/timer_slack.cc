@@ -5,9 +5,6 @@
 namespace magpie::reactor::sys {
 
 void use_fine_timer_slack() {
-  thread_local bool done = false;
-  if (done) return;
-  done = true;
   (void)::prctl(PR_SET_TIMERSLACK,
                 static_cast<unsigned long>(kFineTimerSlack.count()), 0, 0, 0);
 }

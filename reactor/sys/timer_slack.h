@@ -8,13 +8,15 @@
 // has no slack.
 //
 // use_fine_timer_slack() sets the calling thread's slack to kFineTimerSlack
-// (prctl PR_SET_TIMERSLACK), once per thread. Only threads magpie owns call
-// it: the reactor thread and the workers that turn the driver (Driver::turn).
-// It costs no idle CPU: slack only moves wake-ups that happen anyway; a
-// thread waiting without a timeout never wakes for it.
+// (prctl PR_SET_TIMERSLACK). Only threads magpie creates call it, once, as
+// they start (Reactor::set_up_own_thread: the reactor thread and the
+// Runtime's workers). Never Driver::turn: a Reactor without a thread is
+// turned by the embedding program's threads, whose slack is theirs
+// (tests/regressions/timer_slack_changed_on_user_thread_test). It costs no
+// idle CPU: slack only moves wake-ups that happen anyway; a thread waiting
+// without a timeout never wakes for it.
 //
-// Threads: any; it touches only the calling thread's setting (and a
-// thread_local flag so the syscall runs once per thread).
+// Threads: any; it touches only the calling thread's setting.
 
 #ifndef MAGPIE_REACTOR_SYS_TIMER_SLACK_H_
 #define MAGPIE_REACTOR_SYS_TIMER_SLACK_H_
@@ -27,8 +29,7 @@ namespace magpie::reactor::sys {
 // "back to the default".
 inline constexpr std::chrono::nanoseconds kFineTimerSlack{1000};
 
-// Sets the calling thread's timer slack to kFineTimerSlack the first time a
-// thread calls it; later calls do nothing. A failure (a kernel without the
+// Sets the calling thread's timer slack to kFineTimerSlack. A failure (a kernel without the
 // prctl, a sandbox) is ignored: timers then fire the default slack later.
 void use_fine_timer_slack();
 
