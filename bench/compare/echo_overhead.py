@@ -26,22 +26,15 @@ Needs `perf` (Debian: linux-perf) and permission to profile the server
 import argparse
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paired  # noqa: E402
 import perf_split  # noqa: E402
-from run import cpu_seconds  # noqa: E402
-
-
-# perf record needs a moment to attach to the server's threads; a load run
-# started before it would go partly unprofiled.
-PERF_ATTACH_S = 0.5
+from run import cpu_seconds, finish_profile, start_profile  # noqa: E402
 
 
 def one(binary, workers, args, scratch):
@@ -73,30 +66,17 @@ def one(binary, workers, args, scratch):
 
         if load(max(1, args.messages // 10)) is None:
             return None
-        perf = subprocess.Popen(
-            ["perf", "record", "-q", "-F", str(args.frequency), "-g",
-             "-p", str(server.pid), "-o", data],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        time.sleep(PERF_ATTACH_S)
-        if perf.poll() is not None:
-            sys.stderr.write(f"perf record: {perf.stderr.read().strip()}\n")
+        perf = start_profile(server.pid, data)
+        if perf is None:
+            sys.stderr.write("perf record could not attach to the server\n")
             return None
         before = cpu_seconds(server.pid)
         requests = load(args.messages)
         used = cpu_seconds(server.pid) - before
-        perf.send_signal(signal.SIGINT)
-        _, err = perf.communicate(timeout=60)
-        if perf.returncode not in (0, -signal.SIGINT) or not requests:
-            sys.stderr.write(f"perf record failed: {err.strip()}\n")
-            return None
-        text = subprocess.run(
-            ["perf", "script", "-i", data, "-F", "ip,sym,dso"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            timeout=300).stdout
-        counts = perf_split.split(text)
-        ov = perf_split.overhead(counts)
-        if ov is None:
-            sys.stderr.write(f"{binary}: no TCP samples in the profile\n")
+        counts = finish_profile(perf, data)
+        ov = counts and perf_split.overhead(counts)
+        if not requests or ov is None:
+            sys.stderr.write(f"{binary}: no load run or no TCP samples\n")
             return None
         return ov, counts, used * 200000.0 / requests
     finally:

@@ -286,9 +286,8 @@ def start_profile(pid, data):
 
 
 def finish_profile(perf, data):
-    """Stops start_profile()'s perf and returns the server's CPU per request
-    in units of the kernel's TCP work per request (1 + perf_split's
-    overhead), or None."""
+    """Stops start_profile()'s perf and returns the profile's samples split
+    by perf_split.split(), or None."""
     if perf is None:
         return None
     perf.send_signal(signal.SIGINT)
@@ -304,7 +303,14 @@ def finish_profile(perf, data):
     finally:
         if os.path.exists(data):
             os.remove(data)
-    overhead = perf_split.overhead(perf_split.split(text))
+    return perf_split.split(text)
+
+
+def cpu_vs_tcp(counts):
+    """A server's CPU per request in units of the kernel's TCP work per
+    request (1 + perf_split's overhead) from finish_profile()'s split, or
+    None."""
+    overhead = counts and perf_split.overhead(counts)
     return None if overhead is None else 1 + overhead
 
 
@@ -355,7 +361,7 @@ def run_echo(peer, workers, samples, args):
         data = os.path.join(args.out, f".perf-{os.getpid()}.data")
         perf = start_profile(server.pid, data) if args.perf else None
         results = [load(args.echo_messages) for _ in range(samples)]
-        over_tcp = finish_profile(perf, data) if args.perf else None
+        over_tcp = cpu_vs_tcp(finish_profile(perf, data)) if args.perf else None
         if any(r is None for r in results):
             log(f"  {peer} echo: a load run failed")
             return None
