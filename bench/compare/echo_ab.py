@@ -21,26 +21,18 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paired  # noqa: E402
-from run import cpu_seconds  # noqa: E402
+from run import (cpu_seconds, echo_load_command,  # noqa: E402
+                 start_echo_server)
 
 
 def one(binary, workers, args):
-    server = subprocess.Popen([binary, "echo", str(workers)],
-                              stdout=subprocess.PIPE, text=True)
+    server, port = start_echo_server([binary], workers)
     try:
-        port = None
-        while port is None:
-            line = server.stdout.readline()
-            if not line:
-                return None
-            if line.startswith("port "):
-                port = int(line.split()[1])
+        if port is None:
+            return None
 
         def load(messages):
-            cmd = [args.load, f"--address=127.0.0.1:{port}",
-                   f"--connections={args.connections}",
-                   f"--messages={messages}", "--size=64",
-                   f"--workers={args.load_workers}"]
+            cmd = echo_load_command(args.load, port, messages, args)
             before = cpu_seconds(server.pid)
             out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
                                  timeout=300)

@@ -34,29 +34,21 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paired  # noqa: E402
 import perf_split  # noqa: E402
-from run import cpu_seconds, finish_profile, start_profile  # noqa: E402
+from run import (cpu_seconds, echo_load_command, finish_profile,  # noqa: E402
+                 start_echo_server, start_profile)
 
 
 def one(binary, workers, args, scratch):
     """(overhead, category counts, CPU s per 200k requests) of one server
     run, or None on failure."""
-    server = subprocess.Popen([binary, "echo", str(workers)],
-                              stdout=subprocess.PIPE, text=True)
+    server, port = start_echo_server([binary], workers)
     data = os.path.join(scratch, "perf.data")
     try:
-        port = None
-        while port is None:
-            line = server.stdout.readline()
-            if not line:
-                return None
-            if line.startswith("port "):
-                port = int(line.split()[1])
+        if port is None:
+            return None
 
         def load(messages):
-            cmd = [args.load, f"--address=127.0.0.1:{port}",
-                   f"--connections={args.connections}",
-                   f"--messages={messages}", "--size=64",
-                   f"--workers={args.load_workers}"]
+            cmd = echo_load_command(args.load, port, messages, args)
             out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
                                  timeout=300)
             for line in out.stdout.splitlines():

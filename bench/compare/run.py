@@ -314,31 +314,45 @@ def cpu_vs_tcp(counts):
     return None if overhead is None else 1 + overhead
 
 
+def start_echo_server(command, workers):
+    """Starts `command echo WORKERS` (magpie_peer's echo command line) and
+    reads the port it prints: (server Popen, port), port None if it did not
+    print one within SERVER_START_TIMEOUT_S. The caller kills the server."""
+    server = subprocess.Popen(command + ["echo", str(workers)],
+                              stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    port = None
+    while port is None and time.monotonic() < deadline:
+        line = server.stdout.readline()
+        if not line:
+            break
+        if line.startswith("port "):
+            port = int(line.split()[1])
+    return server, port
+
+
+def echo_load_command(load_binary, port, messages, args):
+    """The load generator's command line: args.connections connections x
+    `messages` round trips of 64 B to 127.0.0.1:port, args.load_workers
+    workers."""
+    return [load_binary, f"--address=127.0.0.1:{port}",
+            f"--connections={args.connections}", f"--messages={messages}",
+            "--size=64", f"--workers={args.load_workers}"]
+
+
 def run_echo(peer, workers, samples, args):
     """One server process, samples load runs: medians (req/s, server CPU s,
     round-trip p99 us) and, with args.perf, the server's CPU per request
     over the kernel's TCP work across the samples (else None); or None on
     failure."""
-    server = subprocess.Popen(peer_command(peer) + ["echo", str(workers)],
-                              stdout=subprocess.PIPE, text=True)
+    server, port = start_echo_server(peer_command(peer), workers)
     try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        port = None
-        while port is None and time.monotonic() < deadline:
-            line = server.stdout.readline()
-            if not line:
-                break
-            if line.startswith("port "):
-                port = int(line.split()[1])
         if port is None:
             log(f"  {peer} echo server did not start")
             return None
 
         def load(messages):
-            cmd = [echo_load_binary(), f"--address=127.0.0.1:{port}",
-                   f"--connections={args.connections}",
-                   f"--messages={messages}", "--size=64",
-                   f"--workers={args.load_workers}"]
+            cmd = echo_load_command(echo_load_binary(), port, messages, args)
             before = cpu_seconds(server.pid)
             out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
                                  timeout=PROCESS_TIMEOUT_S)
