@@ -29,8 +29,9 @@ namespace magpie::reactor::sys {
 // "back to the default".
 inline constexpr std::chrono::nanoseconds kFineTimerSlack{1000};
 
-// Sets the calling thread's timer slack to kFineTimerSlack. A failure (a kernel without the
-// prctl, a sandbox) is ignored: timers then fire the default slack later.
+// Sets the calling thread's timer slack to kFineTimerSlack. A failure (a
+// kernel without the prctl, a sandbox) is ignored: timers then fire the
+// default slack later.
 void use_fine_timer_slack();
 
 }  // namespace magpie::reactor::sys
