@@ -103,13 +103,9 @@ def main():
                     xs = [v and v[i] for v in by_round[(name, w)]]
                     refs = [v and v[i] for v in by_round[(ref, w)]]
                     ci = paired.median_ci(paired.cost_ratios(xs, refs, higher))
-                    if ci is None:
-                        continue
-                    interval = ("needs >= 6 rounds" if ci[1] is None else
-                                f"95% CI {ci[1]:.3f}-{ci[2]:.3f}, "
-                                f"{paired.verdict(ci)}")
-                    print(f"{w}w {name}/{ref} paired {label}: "
-                          f"{ci[0]:.3f} ({interval})")
+                    if ci is not None:
+                        print(f"{w}w {name}/{ref} paired {label}: "
+                              f"{paired.describe(ci, 'rounds')}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ Needs `perf` (Debian: linux-perf) and permission to profile the server
 """
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paired  # noqa: E402
 import perf_split  # noqa: E402
 from run import (cpu_seconds, echo_load_command, finish_profile,  # noqa: E402
-                 start_echo_server, start_profile)
+                 perf_usable, start_echo_server, start_profile,
+                 PERF_FREQUENCY_HZ)
 
 
 def one(binary, workers, args, scratch):
@@ -58,7 +58,7 @@ def one(binary, workers, args, scratch):
 
         if load(max(1, args.messages // 10)) is None:
             return None
-        perf = start_profile(server.pid, data)
+        perf = start_profile(server.pid, data, args.frequency)
         if perf is None:
             sys.stderr.write("perf record could not attach to the server\n")
             return None
@@ -86,11 +86,12 @@ def main():
     p.add_argument("--connections", type=int, default=100)
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--load-workers", type=int, default=2)
-    p.add_argument("--frequency", type=int, default=999,
+    p.add_argument("--frequency", type=int, default=PERF_FREQUENCY_HZ,
                    help="perf samples per second per thread")
     args = p.parse_args()
-    if shutil.which("perf") is None:
-        p.error("perf not found (Debian: apt-get install linux-perf)")
+    problem = perf_usable()
+    if problem:
+        p.error(problem)
     bins = [b.split("=", 1) for b in args.bin]
     if any(len(b) != 2 for b in bins):
         p.error("--bin takes name=path")
@@ -132,12 +133,9 @@ def main():
             for label, xs in (("estimated CPU/request (perf split)", est),
                               ("CPU/request from /proc", proc)):
                 ci = paired.median_ci(xs)
-                if ci is None:
-                    continue
-                interval = ("needs >= 6 rounds" if ci[1] is None else
-                            f"95% CI {ci[1]:.3f}-{ci[2]:.3f}, "
-                            f"{paired.verdict(ci)}")
-                print(f"  {name}/{ref} {label}: {ci[0]:.3f} ({interval})")
+                if ci is not None:
+                    print(f"  {name}/{ref} {label}: "
+                          f"{paired.describe(ci, 'rounds')}")
 
 
 if __name__ == "__main__":

@@ -77,6 +77,15 @@ def median_ci(values, confidence=0.95):
     return med, xs[k - 1], xs[n - k], coverage
 
 
+def describe(ci, reps="reps"):
+    """A median_ci() result as text: "0.977 (95% CI 0.946-1.067, level)", or
+    "0.977 (needs >= 6 reps)" without an interval; reps names the unit
+    (reps, rounds)."""
+    if ci[1] is None:
+        return f"{ci[0]:.3f} (needs >= {MIN_PAIRS_95} {reps})"
+    return f"{ci[0]:.3f} (95% CI {ci[1]:.3f}-{ci[2]:.3f}, {verdict(ci)})"
+
+
 def verdict(ci):
     """'ahead', 'behind' or 'level' for a median_ci() result of cost ratios:
     ahead only if the whole interval is below 1, behind only if above 1.

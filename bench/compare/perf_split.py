@@ -3,7 +3,7 @@ the same for every runtime serving the same requests, and the rest, which
 is the runtime's: user space, syscall entry and exit, epoll, futexes and
 scheduling.
 
-Why: on TCP echo over loopback about 85% of a server's CPU is the kernel's
+Why: on TCP echo over loopback about 75% of a server's CPU is the kernel's
 TCP stack (tcp_sendmsg runs the whole loopback delivery, including the
 peer's receive path). Two runtimes doing the same recv and send per request
 do the same TCP work, so run-to-run noise on a shared machine (2-3x swings

@@ -30,10 +30,10 @@ Steps (each idempotent):
      interval and a verdict: ahead, behind, or level (the interval spans
      1). That needs >= 6 reps (bench/compare/paired.py).
 
-Echo over loopback is ~85% the kernel's TCP work, so its req/s and CPU rows
-swing with the machine's load; bench/compare/echo_overhead.py compares the
-servers' own CPU per request beyond that work from perf profiles, which stays
-steady (bench/compare/perf_split.py).
+Echo over loopback is ~75% the kernel's TCP work (~90% kernel), so its req/s
+and CPU rows swing with the machine's load; bench/compare/echo_overhead.py
+compares the servers' own CPU per request beyond that work from perf
+profiles, which stays steady (bench/compare/perf_split.py).
 
 Every peer speaks the command line of bench/compare/magpie_peer.cc:
     PEER bench WORKLOAD WORKERS SAMPLES [SCALE]  -> "sample <value>" lines
@@ -275,10 +275,11 @@ def perf_usable():
     return None
 
 
-def start_profile(pid, data):
-    """perf record -g of pid into data, attached; None if it failed."""
+def start_profile(pid, data, frequency=PERF_FREQUENCY_HZ):
+    """perf record -g of pid into data at `frequency` samples/s per thread,
+    attached; None if it failed."""
     perf = subprocess.Popen(
-        ["perf", "record", "-q", "-F", str(PERF_FREQUENCY_HZ), "-g", "-p",
+        ["perf", "record", "-q", "-F", str(frequency), "-g", "-p",
          str(pid), "-o", data], stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     time.sleep(PERF_ATTACH_S)
@@ -710,7 +711,6 @@ def main():
     info["load_after"] = loadavg()
     log(f"measured in {time.monotonic() - started:.0f} s")
 
-    os.makedirs(args.out, exist_ok=True)
     command = "bench/compare/run.py " + " ".join(sys.argv[1:])
     write_csv(os.path.join(args.out, "results.csv"), metrics, rows, peers)
     write_markdown(os.path.join(args.out, "results.md"), metrics, rows, peers,

@@ -98,6 +98,12 @@ class VerdictTest(unittest.TestCase):
     def test_interval_spanning_one_is_level(self):
         self.assertEqual(paired.verdict((0.97, 0.9, 1.04, 0.96)), "level")
 
+    def test_describe_with_and_without_an_interval(self):
+        self.assertEqual(paired.describe((0.977, 0.946, 1.067, 0.96), "rounds"),
+                         "0.977 (95% CI 0.946-1.067, level)")
+        self.assertEqual(paired.describe((0.9, None, None, 0.0)),
+                         "0.900 (needs >= 6 reps)")
+
     def test_no_interval_no_verdict(self):
         self.assertIsNone(paired.verdict(None))
         self.assertIsNone(paired.verdict((1.0, None, None, 0.0)))
