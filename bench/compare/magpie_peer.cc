@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     builder.park_spin(std::chrono::nanoseconds(std::atoll(spin)));
   }
   // The I/O driver: MAGPIE_IO_DRIVER=workers or =reactor (the Builder reads
-  // it; default: a reactor thread).
+  // it; default: the workers, IoDriver::kWorkers).
   magpie::Runtime rt = builder.build();
   if (mode == "echo") {
     std::thread([] {
