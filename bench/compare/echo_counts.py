@@ -25,7 +25,12 @@ count is divided by the run's requests:
       each side sees, with every ACK piggybacked;
   cpu_ns, rq_wait_ns
       the server threads' time on a CPU and waiting on a run queue
-      (/proc/PID/task/*/schedstat, nanoseconds).
+      (/proc/PID/task/*/schedstat, nanoseconds);
+  load_cpu_ns
+      the load generator's CPU time (user + system, from its rusage). The
+      same program drives every server, so a difference here is the
+      server's answering pattern (how its replies batch) showing up on the
+      client's side, which a closed loop feeds back into req/s.
 
 Counts explain a difference that echo_overhead.py's CPU split or run.py's
 req/s shows (or fails to show); they do not depend on the sampling rate or
@@ -36,11 +41,12 @@ the placement held fixed (with 1 server worker; more workers share CPU 0).
 
 Prints per (binary, workers) the median of each count over the rounds, and
 for every binary against the first the median of the per-round ratios of
-cpu_ns and syscalls with a 95% confidence interval (>= 6 rounds,
+cpu_ns, syscalls and load_cpu_ns with a 95% confidence interval (>= 6 rounds,
 bench/compare/paired.py).
 """
 import argparse
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -65,7 +71,8 @@ SYSCALL_GROUPS = {
 ALL_SYSCALLS = "raw_syscalls:sys_enter"
 CONTEXT_SWITCHES = "context-switches"
 COLUMNS = (["syscalls"] + list(SYSCALL_GROUPS) +
-           ["context_switches", "segments", "cpu_ns", "rq_wait_ns"])
+           ["context_switches", "segments", "cpu_ns", "rq_wait_ns",
+            "load_cpu_ns"])
 
 
 def perf_events():
@@ -140,13 +147,21 @@ def tcp_segments():
         return parse_tcp_segments(f.read())
 
 
+def children_cpu_ns():
+    """User + system CPU of this process's waited-for children so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return round((usage.ru_utime + usage.ru_stime) * 1e9)
+
+
 def per_request(before, after, syscall_counts, requests):
-    """The columns of one run: (segments, (run_ns, wait_ns)) before and
-    after, the grouped syscall counts (possibly {}), and the requests."""
+    """The columns of one run: (segments, (run_ns, wait_ns), load CPU ns)
+    before and after, the grouped syscall counts (possibly {}), and the
+    requests."""
     out = {name: value / requests for name, value in syscall_counts.items()}
     out["segments"] = (after[0] - before[0]) / requests
     out["cpu_ns"] = (after[1][0] - before[1][0]) / requests
     out["rq_wait_ns"] = (after[1][1] - before[1][1]) / requests
+    out["load_cpu_ns"] = (after[2] - before[2]) / requests
     return out
 
 
@@ -176,9 +191,11 @@ def one(binary, workers, args, use_perf, scratch):
         # Times and segments first, from a run perf does not slow down
         # (each traced syscall costs the server time), then the syscalls
         # from a second run of the same size under perf stat.
-        before = (tcp_segments(), process_schedstat(server.pid))
+        before = (tcp_segments(), process_schedstat(server.pid),
+                  children_cpu_ns())
         requests = load(args.messages)
-        after = (tcp_segments(), process_schedstat(server.pid))
+        after = (tcp_segments(), process_schedstat(server.pid),
+                 children_cpu_ns())
         if not requests:
             return None
         syscall_counts = {}
@@ -257,7 +274,7 @@ def main():
                 continue
             pairs = [(a, b) for a, b in zip(runs[(name, w)], runs[(ref, w)])
                      if a and b]
-            for column in ("cpu_ns", "syscalls"):
+            for column in ("cpu_ns", "syscalls", "load_cpu_ns"):
                 xs = [a[column] / b[column] for a, b in pairs
                       if column in a and column in b and b[column] > 0]
                 ci = paired.median_ci(xs)

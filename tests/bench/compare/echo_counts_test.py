@@ -2,6 +2,7 @@
 arithmetic, on text shaped like what perf stat and /proc print."""
 
 import os
+import subprocess
 import sys
 import unittest
 
@@ -84,18 +85,27 @@ class ParseTest(unittest.TestCase):
 
 class PerRequestTest(unittest.TestCase):
     def test_divides_every_delta_by_the_requests(self):
-        before = (1000, (5_000_000, 100_000))
-        after = (1000 + 8000, (5_000_000 + 21_000_000, 100_000 + 3_000_000))
+        before = (1000, (5_000_000, 100_000), 7_000_000)
+        after = (1000 + 8000, (5_000_000 + 21_000_000, 100_000 + 3_000_000),
+                 7_000_000 + 30_000_000)
         out = echo_counts.per_request(before, after,
                                       {"syscalls": 4400.0, "recv": 2000.0},
                                       2000)
         self.assertEqual(out, {"syscalls": 2.2, "recv": 1.0,
                                "segments": 4.0, "cpu_ns": 10500.0,
-                               "rq_wait_ns": 1500.0})
+                               "rq_wait_ns": 1500.0, "load_cpu_ns": 15000.0})
 
     def test_without_syscall_counts_keeps_the_other_columns(self):
-        out = echo_counts.per_request((0, (0, 0)), (40, (1000, 10)), {}, 10)
-        self.assertEqual(set(out), {"segments", "cpu_ns", "rq_wait_ns"})
+        out = echo_counts.per_request((0, (0, 0), 0), (40, (1000, 10), 50),
+                                      {}, 10)
+        self.assertEqual(set(out), {"segments", "cpu_ns", "rq_wait_ns",
+                                    "load_cpu_ns"})
+
+    def test_children_cpu_counts_a_waited_for_child(self):
+        before = echo_counts.children_cpu_ns()
+        subprocess.run([sys.executable, "-c",
+                        "sum(i * i for i in range(3000000))"], check=True)
+        self.assertGreater(echo_counts.children_cpu_ns(), before)
 
 
 if __name__ == "__main__":
