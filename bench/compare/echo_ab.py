@@ -16,75 +16,69 @@ ratios with its 95% confidence interval and verdict (bench/compare/paired.py;
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import echo_cli  # noqa: E402
 import paired  # noqa: E402
-from run import (cpu_seconds, echo_load_command,  # noqa: E402
-                 start_echo_server)
+from run import cpu_seconds, start_echo_server  # noqa: E402
 
 
 def one(binary, workers, args):
+    """((req/s, server CPU s per 200k requests, RTT p99 us), None) of one
+    server run, or (None, why it failed)."""
     server, port = start_echo_server([binary], workers)
     try:
         if port is None:
-            return None
-
-        def load(messages):
-            cmd = echo_load_command(args.load, port, messages, args)
-            before = cpu_seconds(server.pid)
-            out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                                 timeout=300)
-            used = cpu_seconds(server.pid) - before
-            rps = p99 = n = None
-            for line in out.stdout.splitlines():
-                if line.startswith("requests:"):
-                    n = int(line.split()[1])
-                    rps = float(line.split("requests/s:")[1])
-                if line.startswith("rtt us:"):
-                    p99 = float(line.split("p99")[1].split()[0])
-            if out.returncode != 0 or rps is None:
-                return None
-            return rps, used * 200000.0 / n, p99
-
-        load(max(1, args.messages // 10))
-        return load(args.messages)
+            return None, ("the server printed no 'port N' line (does it "
+                          "speak `BIN echo WORKERS`?)")
+        warm = echo_cli.run_load(args, port, max(1, args.messages // 10))
+        if not warm:
+            return None, warm.failure
+        before = cpu_seconds(server.pid)
+        measured = echo_cli.run_load(args, port, args.messages)
+        used = cpu_seconds(server.pid) - before
+        if not measured:
+            return None, measured.failure
+        if measured.rps is None or measured.p99_us is None:
+            return None, "the load generator printed no req/s or p99"
+        return (measured.rps, used * 200000.0 / measured.requests,
+                measured.p99_us), None
     finally:
         server.kill()
         server.wait()
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--bin", action="append", required=True,
-                   help="name=path; the first is the reference")
-    p.add_argument("--load", required=True)
-    p.add_argument("--workers", default="1,2")
-    p.add_argument("--rounds", type=int, default=3)
-    p.add_argument("--connections", type=int, default=100)
-    p.add_argument("--messages", type=int, default=2000)
-    p.add_argument("--load-workers", type=int, default=2)
+    p = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    echo_cli.add_arguments(p, workers="1,2", rounds=3)
     args = p.parse_args()
-    bins = [b.split("=", 1) for b in args.bin]
-    workers = [int(w) for w in args.workers.split(",")]
+    bins, workers = echo_cli.parse(p, args)
     res = {}
     by_round = {}  # (name, w) -> one value or None per round, for pairing
     for r in range(args.rounds):
         order = bins if r % 2 == 0 else list(reversed(bins))
         for w in workers:
             for name, path in order:
-                v = one(path, w, args)
-                print(f"round {r} {name} {w}w: {v}", flush=True)
+                v, why = one(path, w, args)
+                shown = (f"failed: {why}" if v is None else
+                         f"req/s {v[0]:.0f}  cpu s/200k {v[1]:.3f}  "
+                         f"p99 us {v[2]:.1f}")
+                print(f"round {r} {name} {w}w: {shown}", flush=True)
                 by_round.setdefault((name, w), []).append(v)
                 if v:
                     res.setdefault((name, w), []).append(v)
     ref = bins[0][0]
+    all_ok = True
     for w in workers:
         med = {}
         for name, _ in bins:
             vals = res.get((name, w), [])
             if not vals:
+                print(f"{w}w {name:8s} no successful run")
+                all_ok = False
                 continue
             med[name] = [statistics.median(v[i] for v in vals)
                          for i in range(3)]
@@ -106,7 +100,8 @@ def main():
                     if ci is not None:
                         print(f"{w}w {name}/{ref} paired {label}: "
                               f"{paired.describe(ci, 'rounds')}")
+    return 0 if all_ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -17,12 +17,15 @@ count is divided by the run's requests:
       `perf stat` on the server's process with the kernel's syscall
       tracepoints, in a second load run of the same size (tracing slows
       the server, so the times come from the first; needs perf and tracefs
-      access, i.e. root; without them these columns are left out);
+      access, i.e. root; without them these columns are left out). recv
+      and send count every read/recv and write/send call, on any fd: an
+      eventfd wake-up a runtime writes shows up as a send;
   segments
       TCP segments in + out, from /proc/net/snmp. System-wide: on a quiet
       machine both ends of every connection are the server and the load
-      generator, so 4.0 per request is one segment each way per request
-      each side sees, with every ACK piggybacked;
+      generator, so 4.0 per request is one segment each way, seen by each
+      side, with every ACK piggybacked. Each load run opens and closes its
+      connections, which adds about 16 / MESSAGES per request;
   cpu_ns, rq_wait_ns
       the server threads' time on a CPU and waiting on a run queue
       (/proc/PID/task/*/schedstat, nanoseconds);
@@ -36,8 +39,9 @@ Counts explain a difference that echo_overhead.py's CPU split or run.py's
 req/s shows (or fails to show); they do not depend on the sampling rate or
 on how a profile attributes kernel frames. cpu_ns swings with where the OS
 places the server's and the load generator's threads: --pin puts the server
-on CPU 0 and the load generator on the other CPUs, for a comparison with
-the placement held fixed (with 1 server worker; more workers share CPU 0).
+on the first CPU this process may use and the load generator on the others,
+for a comparison with the placement held fixed (meant for 1 server worker;
+more workers share that CPU).
 
 Prints per (binary, workers) the median of each count over the rounds, and
 for every binary against the first the median of the per-round ratios of
@@ -47,6 +51,7 @@ bench/compare/paired.py).
 import argparse
 import os
 import resource
+import shutil
 import signal
 import statistics
 import subprocess
@@ -56,8 +61,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import paired  # noqa: E402
-from run import (echo_load_command, perf_usable,  # noqa: E402
-                 start_echo_server, PERF_ATTACH_S)
+import echo_cli  # noqa: E402
+from run import perf_usable, start_echo_server, PERF_ATTACH_S  # noqa: E402
 
 # The syscall tracepoints counted, by the column each adds to. Several
 # calls do one job (recv: recvfrom/read/recvmsg; the epoll waits); a server
@@ -165,99 +170,136 @@ def per_request(before, after, syscall_counts, requests):
     return out
 
 
+def tracepoints_usable():
+    """None if `perf stat` can count the syscall tracepoints here, else
+    why not (perf record may work where tracefs is closed to the user)."""
+    problem = perf_usable()
+    if problem:
+        return problem
+    probe = subprocess.run(["perf", "stat", "-x,", "-e", ALL_SYSCALLS,
+                            "--", "true"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, text=True)
+    if probe.returncode != 0:
+        said = (probe.stderr.strip().splitlines() or ["failed"])[0]
+        return f"perf stat cannot count {ALL_SYSCALLS}: {said[:200]}"
+    return None
+
+
+def pin_cpus():
+    """(server CPU, load generator CPUs) for --pin, from the CPUs this
+    process may use; None with fewer than 2."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return str(cpus[0]), ",".join(str(c) for c in cpus[1:])
+
+
+def count_syscalls(server, args, port, requests, scratch, load_prefix):
+    """The grouped syscall counts of a second load run under perf stat,
+    scaled to `requests`, or ({}, why not)."""
+    stat_file = os.path.join(scratch, "perf-stat.csv")
+    if os.path.exists(stat_file):
+        os.remove(stat_file)
+    perf = subprocess.Popen(
+        ["perf", "stat", "-x,", "-o", stat_file, "-e",
+         ",".join(perf_events()), "-p", str(server.pid)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(PERF_ATTACH_S)
+    traced = echo_cli.run_load(args, port, args.messages, load_prefix)
+    if perf.poll() is None:
+        perf.send_signal(signal.SIGINT)
+    try:
+        perf.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        perf.kill()
+        perf.wait()
+    if not traced:
+        return {}, traced.failure
+    try:
+        with open(stat_file) as f:
+            counts = group_syscalls(parse_perf_stat(f.read()))
+    except OSError:
+        counts = {}
+    if not counts:
+        return {}, "perf stat counted nothing"
+    return {k: v * requests / traced.requests
+            for k, v in counts.items()}, None
+
+
 def one(binary, workers, args, use_perf, scratch):
-    """The columns of one server run, or None on failure."""
-    command = [binary]
-    if args.pin:
-        command = ["taskset", "-c", "0"] + command
-    server, port = start_echo_server(command, workers)
+    """(columns, None) of one server run, or (None, why it failed)."""
+    pins = pin_cpus() if args.pin else None
+    server_prefix = ["taskset", "-c", pins[0]] if pins else []
+    load_prefix = ["taskset", "-c", pins[1]] if pins else []
+    server, port = start_echo_server(server_prefix + [binary], workers)
     try:
         if port is None:
-            return None
-
-        def load(messages):
-            cmd = echo_load_command(args.load, port, messages, args)
-            if args.pin:
-                cmd = ["taskset", "-c", f"1-{os.cpu_count() - 1}"] + cmd
-            out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                                 timeout=300)
-            for line in out.stdout.splitlines():
-                if line.startswith("requests:"):
-                    return int(line.split()[1])
-            return None
-
-        if load(max(1, args.messages // 10)) is None:
-            return None
+            return None, ("the server printed no 'port N' line (does it "
+                          "speak `BIN echo WORKERS`?)")
+        warm = echo_cli.run_load(args, port, max(1, args.messages // 10),
+                                 load_prefix)
+        if not warm:
+            return None, warm.failure
         # Times and segments first, from a run perf does not slow down
         # (each traced syscall costs the server time), then the syscalls
         # from a second run of the same size under perf stat.
         before = (tcp_segments(), process_schedstat(server.pid),
                   children_cpu_ns())
-        requests = load(args.messages)
+        measured = echo_cli.run_load(args, port, args.messages, load_prefix)
         after = (tcp_segments(), process_schedstat(server.pid),
                  children_cpu_ns())
-        if not requests:
-            return None
+        if not measured:
+            return None, measured.failure
         syscall_counts = {}
         if use_perf:
-            stat_file = os.path.join(scratch, "perf-stat.csv")
-            perf = subprocess.Popen(
-                ["perf", "stat", "-x,", "-o", stat_file, "-e",
-                 ",".join(perf_events()), "-p", str(server.pid)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(PERF_ATTACH_S)
-            traced = load(args.messages)
-            perf.send_signal(signal.SIGINT)
-            perf.wait(timeout=30)
-            with open(stat_file) as f:
-                syscall_counts = group_syscalls(parse_perf_stat(f.read()))
-            if not traced:
-                return None
-            syscall_counts = {k: v * requests / traced
-                              for k, v in syscall_counts.items()}
-        return per_request(before, after, syscall_counts, requests)
+            syscall_counts, why = count_syscalls(
+                server, args, port, measured.requests, scratch, load_prefix)
+            if why:
+                sys.stderr.write(f"  no syscall counts for this run: {why}\n")
+        return per_request(before, after, syscall_counts,
+                           measured.requests), None
     finally:
         server.kill()
         server.wait()
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--bin", action="append", required=True,
-                   help="name=path; the first is the reference")
-    p.add_argument("--load", required=True, help="bench/echo_load binary")
-    p.add_argument("--workers", default="2")
-    p.add_argument("--rounds", type=int, default=6)
-    p.add_argument("--connections", type=int, default=100)
-    p.add_argument("--messages", type=int, default=2000)
-    p.add_argument("--load-workers", type=int, default=2)
+    p = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    echo_cli.add_arguments(p, workers="2", rounds=6)
     p.add_argument("--pin", action="store_true",
-                   help="server on CPU 0, load generator on the others")
+                   help="server on the first CPU this may use, load "
+                        "generator on the others (with more than one "
+                        "server worker, the workers share that CPU)")
     p.add_argument("--no-perf", action="store_true",
-                   help="skip the syscall counts (no perf here)")
+                   help="skip the syscall counts")
     args = p.parse_args()
-    bins = [b.split("=", 1) for b in args.bin]
-    if any(len(b) != 2 for b in bins):
-        p.error("--bin takes name=path")
-    if args.pin and (os.cpu_count() or 1) < 2:
-        p.error("--pin needs at least 2 CPUs")
+    bins, workers = echo_cli.parse(p, args)
+    if args.pin:
+        if pin_cpus() is None:
+            p.error("--pin needs at least 2 CPUs")
+        if shutil.which("taskset") is None:
+            p.error("--pin needs taskset (Debian: util-linux)")
     use_perf = not args.no_perf
-    if use_perf and perf_usable():
-        sys.stderr.write(f"no syscall counts: {perf_usable()}\n")
-        use_perf = False
-    workers = [int(w) for w in args.workers.split(",")]
+    if use_perf:
+        problem = tracepoints_usable()
+        if problem:
+            sys.stderr.write(f"no syscall counts: {problem}\n")
+            use_perf = False
     runs = {}  # (name, w) -> one result or None per round
     with tempfile.TemporaryDirectory() as scratch:
         for r in range(args.rounds):
             order = bins if r % 2 == 0 else list(reversed(bins))
             for w in workers:
                 for name, path in order:
-                    v = one(path, w, args, use_perf, scratch)
-                    shown = ("failed" if v is None else "  ".join(
+                    v, why = one(path, w, args, use_perf, scratch)
+                    shown = (f"failed: {why}" if v is None else "  ".join(
                         f"{c} {v[c]:.3f}" for c in COLUMNS if c in v))
                     print(f"round {r} {name} {w}w: {shown}", flush=True)
                     runs.setdefault((name, w), []).append(v)
     ref = bins[0][0]
+    all_ok = True
     for w in workers:
         print(f"\n{w} worker(s): per request, median over rounds"
               f"{' (pinned)' if args.pin else ''}")
@@ -265,10 +307,12 @@ def main():
             ok = [v for v in runs[(name, w)] if v]
             if not ok:
                 print(f"  {name}: no successful run")
+                all_ok = False
                 continue
+            shown = [c for c in COLUMNS if all(c in v for v in ok)]
             print(f"  {name:8s} " + "  ".join(
                 f"{c} {statistics.median(v[c] for v in ok):.3f}"
-                for c in COLUMNS if c in ok[0]) + f"  (n={len(ok)})")
+                for c in shown) + f"  (n={len(ok)})")
         for name, _ in bins:
             if name == ref:
                 continue
@@ -281,7 +325,8 @@ def main():
                 if ci is not None:
                     print(f"  {name}/{ref} {column}: "
                           f"{paired.describe(ci, 'rounds')}")
+    return 0 if all_ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -26,95 +26,82 @@ Needs `perf` (Debian: linux-perf) and permission to profile the server
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import echo_cli  # noqa: E402
 import paired  # noqa: E402
 import perf_split  # noqa: E402
-from run import (cpu_seconds, echo_load_command, finish_profile,  # noqa: E402
-                 perf_usable, start_echo_server, start_profile,
-                 PERF_FREQUENCY_HZ)
+from run import (cpu_seconds, finish_profile, perf_usable,  # noqa: E402
+                 start_echo_server, start_profile, PERF_FREQUENCY_HZ)
 
 
 def one(binary, workers, args, scratch):
-    """(overhead, category counts, CPU s per 200k requests) of one server
-    run, or None on failure."""
+    """((overhead, category counts, CPU s per 200k requests), None) of one
+    server run, or (None, why it failed)."""
     server, port = start_echo_server([binary], workers)
     data = os.path.join(scratch, "perf.data")
     try:
         if port is None:
-            return None
-
-        def load(messages):
-            cmd = echo_load_command(args.load, port, messages, args)
-            out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                                 timeout=300)
-            for line in out.stdout.splitlines():
-                if line.startswith("requests:"):
-                    return int(line.split()[1])
-            return None
-
-        if load(max(1, args.messages // 10)) is None:
-            return None
+            return None, ("the server printed no 'port N' line (does it "
+                          "speak `BIN echo WORKERS`?)")
+        warm = echo_cli.run_load(args, port, max(1, args.messages // 10))
+        if not warm:
+            return None, warm.failure
         perf = start_profile(server.pid, data, args.frequency)
         if perf is None:
-            sys.stderr.write("perf record could not attach to the server\n")
-            return None
+            return None, "perf record could not attach to the server"
         before = cpu_seconds(server.pid)
-        requests = load(args.messages)
+        measured = echo_cli.run_load(args, port, args.messages)
         used = cpu_seconds(server.pid) - before
         counts = finish_profile(perf, data)
+        if not measured:
+            return None, measured.failure
         ov = counts and perf_split.overhead(counts)
-        if not requests or ov is None:
-            sys.stderr.write(f"{binary}: no load run or no TCP samples\n")
-            return None
-        return ov, counts, used * 200000.0 / requests
+        if ov is None:
+            return None, "the profile has no TCP samples"
+        return (ov, counts, used * 200000.0 / measured.requests), None
     finally:
         server.kill()
         server.wait()
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--bin", action="append", required=True,
-                   help="name=path; the first is the reference")
-    p.add_argument("--load", required=True, help="bench/echo_load binary")
-    p.add_argument("--workers", default="2")
-    p.add_argument("--rounds", type=int, default=8)
-    p.add_argument("--connections", type=int, default=100)
-    p.add_argument("--messages", type=int, default=2000)
-    p.add_argument("--load-workers", type=int, default=2)
+    p = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    echo_cli.add_arguments(p, workers="2", rounds=8)
     p.add_argument("--frequency", type=int, default=PERF_FREQUENCY_HZ,
                    help="perf samples per second per thread")
     args = p.parse_args()
+    bins, workers = echo_cli.parse(p, args)
+    if args.frequency < 1:
+        p.error("--frequency: must be at least 1")
     problem = perf_usable()
     if problem:
         p.error(problem)
-    bins = [b.split("=", 1) for b in args.bin]
-    if any(len(b) != 2 for b in bins):
-        p.error("--bin takes name=path")
-    workers = [int(w) for w in args.workers.split(",")]
     runs = {}  # (name, w) -> one result or None per round
     with tempfile.TemporaryDirectory() as scratch:
         for r in range(args.rounds):
             order = bins if r % 2 == 0 else list(reversed(bins))
             for w in workers:
                 for name, path in order:
-                    v = one(path, w, args, scratch)
-                    shown = ("failed" if v is None else
+                    v, why = one(path, w, args, scratch)
+                    shown = (f"failed: {why}" if v is None else
                              f"overhead {v[0]:.3f}, {sum(v[1].values())} "
                              f"samples, CPU {v[2]:.3f} s/200k")
                     print(f"round {r} {name} {w}w: {shown}", flush=True)
                     runs.setdefault((name, w), []).append(v)
     ref = bins[0][0]
+    all_ok = True
     for w in workers:
         print(f"\n{w} worker(s): median over rounds; shares of all samples")
         for name, _ in bins:
             ok = [v for v in runs[(name, w)] if v]
             if not ok:
                 print(f"  {name}: no successful run")
+                all_ok = False
                 continue
             shares = {c: statistics.median(
                 v[1][c] / sum(v[1].values()) for v in ok)
@@ -136,7 +123,8 @@ def main():
                 if ci is not None:
                     print(f"  {name}/{ref} {label}: "
                           f"{paired.describe(ci, 'rounds')}")
+    return 0 if all_ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
