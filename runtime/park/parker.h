@@ -8,8 +8,8 @@
 // Threads: park(), park_for() and park_until() only from the owning thread; unpark() from
 // any thread, any number of times.
 //
-// State machine (one 32-bit word; the parked thread sleeps on it with a
-// futex):
+// State machine (a ParkToken, park_token.h, whose word the parked thread
+// sleeps on with a futex):
 //
 //   state     | park()                          | unpark()
 //   ----------+---------------------------------+------------------------------
@@ -22,9 +22,8 @@
 // returns at once: a wake is never lost between "poll answered Pending" and
 // "thread went to sleep". Spurious returns are possible (callers re-check).
 //
-// Memory ordering: unpark() is a release exchange; park() consumes NOTIFIED
-// with an acquire CAS, so everything the unparking thread wrote before
-// unpark() is visible after park() returns.
+// Memory ordering (ParkToken's): everything the unparking thread wrote
+// before unpark() is visible after park() returns.
 
 #ifndef MAGPIE_RUNTIME_PARK_PARKER_H_
 #define MAGPIE_RUNTIME_PARK_PARKER_H_
@@ -32,8 +31,8 @@
 #include <chrono>
 #include <cstdint>
 
-#include "runtime/core/atomic.h"
 #include "runtime/core/saturating_time.h"
+#include "runtime/park/park_token.h"
 
 namespace magpie::park {
 
@@ -66,14 +65,10 @@ class Parker {
   void wake_by_ref() { unpark(); }
 
  private:
-  static constexpr std::uint32_t kEmpty = 0;
+  // The one parked state (ParkToken's EMPTY and NOTIFIED are the others).
   static constexpr std::uint32_t kParked = 1;
-  static constexpr std::uint32_t kNotified = 2;
 
-  // Returns true if a pending notification was consumed without sleeping.
-  bool try_consume_notification();
-
-  alignas(core::kCacheLineSize) core::Atomic<std::uint32_t> state_{kEmpty};
+  ParkToken token_;
 };
 
 }  // namespace magpie::park

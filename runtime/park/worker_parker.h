@@ -9,7 +9,7 @@
 // Threads: park() and poll_driver() only from the owning worker; unpark()
 // from any thread, any number of times.
 //
-// State machine (one 32-bit word; the futex sleeps on it):
+// State machine (a ParkToken, park_token.h; the futex sleeps on its word):
 //
 //   state          | park()                             | unpark()
 //   ---------------+------------------------------------+----------------------
@@ -35,8 +35,7 @@
 //     PARKED_DRIVER always targets a turn of this parker or, at worst, ends
 //     the next holder's wait early (spurious, harmless).
 //
-// Memory ordering: unpark() is a release exchange; park() consumes NOTIFIED
-// with an acquire CAS or exchange, so everything the unparking thread wrote
+// Memory ordering (ParkToken's): everything the unparking thread wrote
 // before unpark() is visible after park() returns.
 
 #ifndef MAGPIE_RUNTIME_PARK_WORKER_PARKER_H_
@@ -45,8 +44,8 @@
 #include <cstdint>
 #include <memory>
 
-#include "runtime/core/atomic.h"
 #include "runtime/park/park_driver.h"
+#include "runtime/park/park_token.h"
 
 namespace magpie::park {
 
@@ -72,17 +71,15 @@ class WorkerParker {
   bool has_driver() const { return driver_ != nullptr; }
 
  private:
-  static constexpr std::uint32_t kEmpty = 0;
+  // The parked states (ParkToken's EMPTY and NOTIFIED are the others).
   static constexpr std::uint32_t kParkedFutex = 1;
   static constexpr std::uint32_t kParkedDriver = 2;
-  static constexpr std::uint32_t kNotified = 3;
 
-  bool try_consume_notification();
   void park_in_driver();  // holds the driver
   void park_on_futex();
 
   const std::shared_ptr<ParkDriver> driver_;
-  alignas(core::kCacheLineSize) core::Atomic<std::uint32_t> state_{kEmpty};
+  ParkToken token_;
 };
 
 }  // namespace magpie::park
