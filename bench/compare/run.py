@@ -684,6 +684,14 @@ def main():
         w for w in workloads if w not in known]
     if bad or "magpie" not in peers or args.workers < 1:
         parser.error(f"unknown peer/workload {bad}, or no magpie, or workers < 1")
+    for flag, value in (("--reps", args.reps), ("--samples", args.samples),
+                        ("--echo-messages", args.echo_messages),
+                        ("--connections", args.connections),
+                        ("--load-workers", args.load_workers)):
+        if value < 1:
+            parser.error(f"{flag}: must be at least 1")
+    if not args.scale > 0:
+        parser.error("--scale: must be above 0")
 
     if not args.no_install:
         install()
