@@ -13,7 +13,6 @@ ratios with its 95% confidence interval and verdict (bench/compare/paired.py;
     bench/compare/echo_ab.py --bin old=/tmp/old_peer --bin new=bazel-out/k8-opt/bin/... \
         --load bazel-out/k8-opt/bin/bench/echo_load --workers 1,2 --rounds 3
 """
-import argparse
 import os
 import statistics
 import sys
@@ -21,17 +20,15 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import echo_cli  # noqa: E402
 import paired  # noqa: E402
-from run import cpu_seconds, start_echo_server  # noqa: E402
+from run import cpu_seconds  # noqa: E402
 
 
 def one(binary, workers, args):
     """((req/s, server CPU s per 200k requests, RTT p99 us), None) of one
     server run, or (None, why it failed)."""
-    server, port = start_echo_server([binary], workers)
-    try:
+    with echo_cli.echo_server([binary], workers) as (server, port):
         if port is None:
-            return None, ("the server printed no 'port N' line (does it "
-                          "speak `BIN echo WORKERS`?)")
+            return None, echo_cli.NO_PORT
         warm = echo_cli.run_load(args, port, max(1, args.messages // 10))
         if not warm:
             return None, warm.failure
@@ -44,32 +41,17 @@ def one(binary, workers, args):
             return None, "the load generator printed no req/s or p99"
         return (measured.rps, used * 200000.0 / measured.requests,
                 measured.p99_us), None
-    finally:
-        server.kill()
-        server.wait()
 
 
 def main():
-    p = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    echo_cli.add_arguments(p, workers="1,2", rounds=3)
+    p = echo_cli.make_parser(__doc__, workers="1,2", rounds=3)
     args = p.parse_args()
     bins, workers = echo_cli.parse(p, args)
-    res = {}
-    by_round = {}  # (name, w) -> one value or None per round, for pairing
-    for r in range(args.rounds):
-        order = bins if r % 2 == 0 else list(reversed(bins))
-        for w in workers:
-            for name, path in order:
-                v, why = one(path, w, args)
-                shown = (f"failed: {why}" if v is None else
-                         f"req/s {v[0]:.0f}  cpu s/200k {v[1]:.3f}  "
-                         f"p99 us {v[2]:.1f}")
-                print(f"round {r} {name} {w}w: {shown}", flush=True)
-                by_round.setdefault((name, w), []).append(v)
-                if v:
-                    res.setdefault((name, w), []).append(v)
+    by_round = echo_cli.run_rounds(  # (name, w) -> a value or None per round
+        bins, workers, args.rounds, lambda path, w: one(path, w, args),
+        lambda v: (f"req/s {v[0]:.0f}  cpu s/200k {v[1]:.3f}  "
+                   f"p99 us {v[2]:.1f}"))
+    res = {key: [v for v in values if v] for key, values in by_round.items()}
     ref = bins[0][0]
     all_ok = True
     for w in workers:
@@ -96,10 +78,9 @@ def main():
                          ("p99", False)]):
                     xs = [v and v[i] for v in by_round[(name, w)]]
                     refs = [v and v[i] for v in by_round[(ref, w)]]
-                    ci = paired.median_ci(paired.cost_ratios(xs, refs, higher))
-                    if ci is not None:
-                        print(f"{w}w {name}/{ref} paired {label}: "
-                              f"{paired.describe(ci, 'rounds')}")
+                    echo_cli.print_paired(
+                        f"{w}w {name}/{ref} paired", label,
+                        paired.cost_ratios(xs, refs, higher))
     return 0 if all_ok else 1
 
 

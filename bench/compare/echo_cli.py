@@ -1,7 +1,8 @@
-"""The command line and the load run that the echo comparison scripts share
-(echo_ab.py, echo_overhead.py, echo_counts.py): which servers, which load
-generator, how many rounds of how much load, checked before anything runs,
-and one load run that reports why it failed instead of raising.
+"""The command line, the rounds and the load run that the echo comparison
+scripts share (echo_ab.py, echo_overhead.py, echo_counts.py): which
+servers, which load generator, how many rounds of how much load, checked
+before anything runs; the interleaved rounds; a server's lifetime; and one
+load run that reports why it failed instead of raising.
 
 Every script takes:
     --bin NAME=PATH   (repeated; the first is the reference)
@@ -11,14 +12,31 @@ Every script takes:
 A mistake in any of them is a usage error (exit status 2) naming the
 argument, before a server starts.
 """
+import argparse
+import contextlib
 import os
 import subprocess
 
-from run import echo_load_command  # noqa: E402  (beside this file)
+import paired  # noqa: E402  (beside this file)
+from run import echo_load_command, start_echo_server  # noqa: E402
 
 # A load run that takes longer than this is a failed run (a server that
 # accepts but never answers), not a hang of the whole comparison.
 LOAD_TIMEOUT_S = 300
+
+
+# Why a run failed when the server never said where it listens.
+NO_PORT = ("the server printed no 'port N' line (does it speak "
+           "`BIN echo WORKERS`?)")
+
+
+def make_parser(doc, workers, rounds):
+    """An ArgumentParser for a script whose docstring is `doc`, with the
+    shared arguments (add_arguments) and the whole docstring as --help."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser, workers, rounds)
+    return parser
 
 
 def add_arguments(parser, workers="2", rounds=8):
@@ -130,3 +148,48 @@ def run_load(args, port, messages, prefix=()):
     except OSError as e:
         return LoadResult(failure=f"could not run the load generator: {e}")
     return parse_load_output(out.returncode, out.stdout, out.stderr)
+
+
+@contextlib.contextmanager
+def echo_server(command, workers):
+    """`command echo WORKERS` running for the with-block: yields (server
+    Popen, port), port None if it printed none (run.start_echo_server);
+    killed and reaped on the way out, whatever happened."""
+    server, port = start_echo_server(command, workers)
+    try:
+        yield server, port
+    finally:
+        server.kill()
+        server.wait()
+
+
+def run_rounds(bins, workers, rounds, run_one, show):
+    """The interleaved runs: for each round, for each worker count, each
+    binary in turn, the order of the binaries reversed every other round.
+    run_one(path, workers) -> (value, None) or (None, why); show(value) ->
+    the text of one line. Prints 'round R NAME Ww: ...' per run and returns
+    {(name, workers): [value or None, one per round]}."""
+    runs = {}
+    for r in range(rounds):
+        order = bins if r % 2 == 0 else list(reversed(bins))
+        for w in workers:
+            for name, path in order:
+                value, why = run_one(path, w)
+                shown = f"failed: {why}" if value is None else show(value)
+                print(f"round {r} {name} {w}w: {shown}", flush=True)
+                runs.setdefault((name, w), []).append(value)
+    return runs
+
+
+def paired_runs(runs, name, ref, workers):
+    """(name's value, ref's value) for every round in which both ran."""
+    return [(a, b) for a, b in zip(runs[(name, workers)], runs[(ref, workers)])
+            if a and b]
+
+
+def print_paired(prefix, label, ratios):
+    """One line: the median of per-round ratios with its 95% interval and
+    verdict (paired.py); nothing when there are no ratios."""
+    ci = paired.median_ci(ratios)
+    if ci is not None:
+        print(f"{prefix} {label}: {paired.describe(ci, 'rounds')}")

@@ -48,7 +48,6 @@ for every binary against the first the median of the per-round ratios of
 cpu_ns, syscalls and load_cpu_ns with a 95% confidence interval (>= 6 rounds,
 bench/compare/paired.py).
 """
-import argparse
 import os
 import resource
 import shutil
@@ -60,9 +59,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import paired  # noqa: E402
 import echo_cli  # noqa: E402
-from run import perf_usable, start_echo_server, PERF_ATTACH_S  # noqa: E402
+from run import perf_usable, PERF_ATTACH_S  # noqa: E402
 
 # The syscall tracepoints counted, by the column each adds to. Several
 # calls do one job (recv: recvfrom/read/recvmsg; the epoll waits); a server
@@ -231,11 +229,10 @@ def one(binary, workers, args, use_perf, scratch):
     pins = pin_cpus() if args.pin else None
     server_prefix = ["taskset", "-c", pins[0]] if pins else []
     load_prefix = ["taskset", "-c", pins[1]] if pins else []
-    server, port = start_echo_server(server_prefix + [binary], workers)
-    try:
+    command = server_prefix + [binary]
+    with echo_cli.echo_server(command, workers) as (server, port):
         if port is None:
-            return None, ("the server printed no 'port N' line (does it "
-                          "speak `BIN echo WORKERS`?)")
+            return None, echo_cli.NO_PORT
         warm = echo_cli.run_load(args, port, max(1, args.messages // 10),
                                  load_prefix)
         if not warm:
@@ -258,16 +255,10 @@ def one(binary, workers, args, use_perf, scratch):
                 sys.stderr.write(f"  no syscall counts for this run: {why}\n")
         return per_request(before, after, syscall_counts,
                            measured.requests), None
-    finally:
-        server.kill()
-        server.wait()
 
 
 def main():
-    p = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    echo_cli.add_arguments(p, workers="2", rounds=6)
+    p = echo_cli.make_parser(__doc__, workers="2", rounds=6)
     p.add_argument("--pin", action="store_true",
                    help="server on the first CPU this may use, load "
                         "generator on the others (with more than one "
@@ -287,17 +278,11 @@ def main():
         if problem:
             sys.stderr.write(f"no syscall counts: {problem}\n")
             use_perf = False
-    runs = {}  # (name, w) -> one result or None per round
     with tempfile.TemporaryDirectory() as scratch:
-        for r in range(args.rounds):
-            order = bins if r % 2 == 0 else list(reversed(bins))
-            for w in workers:
-                for name, path in order:
-                    v, why = one(path, w, args, use_perf, scratch)
-                    shown = (f"failed: {why}" if v is None else "  ".join(
-                        f"{c} {v[c]:.3f}" for c in COLUMNS if c in v))
-                    print(f"round {r} {name} {w}w: {shown}", flush=True)
-                    runs.setdefault((name, w), []).append(v)
+        runs = echo_cli.run_rounds(
+            bins, workers, args.rounds,
+            lambda path, w: one(path, w, args, use_perf, scratch),
+            lambda v: "  ".join(f"{c} {v[c]:.3f}" for c in COLUMNS if c in v))
     ref = bins[0][0]
     all_ok = True
     for w in workers:
@@ -316,15 +301,12 @@ def main():
         for name, _ in bins:
             if name == ref:
                 continue
-            pairs = [(a, b) for a, b in zip(runs[(name, w)], runs[(ref, w)])
-                     if a and b]
+            pairs = echo_cli.paired_runs(runs, name, ref, w)
             for column in ("cpu_ns", "syscalls", "load_cpu_ns"):
-                xs = [a[column] / b[column] for a, b in pairs
-                      if column in a and column in b and b[column] > 0]
-                ci = paired.median_ci(xs)
-                if ci is not None:
-                    print(f"  {name}/{ref} {column}: "
-                          f"{paired.describe(ci, 'rounds')}")
+                echo_cli.print_paired(
+                    f"  {name}/{ref}", column,
+                    [a[column] / b[column] for a, b in pairs
+                     if column in a and column in b and b[column] > 0])
     return 0 if all_ok else 1
 
 

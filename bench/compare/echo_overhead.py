@@ -23,7 +23,6 @@ median of the per-round estimated CPU ratios with a 95% confidence interval
 Needs `perf` (Debian: linux-perf) and permission to profile the server
 (root, or kernel.perf_event_paranoid <= 1).
 """
-import argparse
 import os
 import statistics
 import sys
@@ -31,21 +30,18 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import echo_cli  # noqa: E402
-import paired  # noqa: E402
 import perf_split  # noqa: E402
 from run import (cpu_seconds, finish_profile, perf_usable,  # noqa: E402
-                 start_echo_server, start_profile, PERF_FREQUENCY_HZ)
+                 start_profile, PERF_FREQUENCY_HZ)
 
 
 def one(binary, workers, args, scratch):
     """((overhead, category counts, CPU s per 200k requests), None) of one
     server run, or (None, why it failed)."""
-    server, port = start_echo_server([binary], workers)
     data = os.path.join(scratch, "perf.data")
-    try:
+    with echo_cli.echo_server([binary], workers) as (server, port):
         if port is None:
-            return None, ("the server printed no 'port N' line (does it "
-                          "speak `BIN echo WORKERS`?)")
+            return None, echo_cli.NO_PORT
         warm = echo_cli.run_load(args, port, max(1, args.messages // 10))
         if not warm:
             return None, warm.failure
@@ -62,16 +58,10 @@ def one(binary, workers, args, scratch):
         if ov is None:
             return None, "the profile has no TCP samples"
         return (ov, counts, used * 200000.0 / measured.requests), None
-    finally:
-        server.kill()
-        server.wait()
 
 
 def main():
-    p = argparse.ArgumentParser(
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    echo_cli.add_arguments(p, workers="2", rounds=8)
+    p = echo_cli.make_parser(__doc__, workers="2", rounds=8)
     p.add_argument("--frequency", type=int, default=PERF_FREQUENCY_HZ,
                    help="perf samples per second per thread")
     args = p.parse_args()
@@ -81,18 +71,12 @@ def main():
     problem = perf_usable()
     if problem:
         p.error(problem)
-    runs = {}  # (name, w) -> one result or None per round
     with tempfile.TemporaryDirectory() as scratch:
-        for r in range(args.rounds):
-            order = bins if r % 2 == 0 else list(reversed(bins))
-            for w in workers:
-                for name, path in order:
-                    v, why = one(path, w, args, scratch)
-                    shown = (f"failed: {why}" if v is None else
-                             f"overhead {v[0]:.3f}, {sum(v[1].values())} "
-                             f"samples, CPU {v[2]:.3f} s/200k")
-                    print(f"round {r} {name} {w}w: {shown}", flush=True)
-                    runs.setdefault((name, w), []).append(v)
+        runs = echo_cli.run_rounds(
+            bins, workers, args.rounds,
+            lambda path, w: one(path, w, args, scratch),
+            lambda v: (f"overhead {v[0]:.3f}, {sum(v[1].values())} "
+                       f"samples, CPU {v[2]:.3f} s/200k"))
     ref = bins[0][0]
     all_ok = True
     for w in workers:
@@ -113,16 +97,12 @@ def main():
         for name, _ in bins:
             if name == ref:
                 continue
-            pairs = [(a, b) for a, b in zip(runs[(name, w)], runs[(ref, w)])
-                     if a and b]
-            est = [perf_split.cpu_ratio(a[0], b[0]) for a, b in pairs]
-            proc = [a[2] / b[2] for a, b in pairs]
-            for label, xs in (("estimated CPU/request (perf split)", est),
-                              ("CPU/request from /proc", proc)):
-                ci = paired.median_ci(xs)
-                if ci is not None:
-                    print(f"  {name}/{ref} {label}: "
-                          f"{paired.describe(ci, 'rounds')}")
+            pairs = echo_cli.paired_runs(runs, name, ref, w)
+            echo_cli.print_paired(
+                f"  {name}/{ref}", "estimated CPU/request (perf split)",
+                [perf_split.cpu_ratio(a[0], b[0]) for a, b in pairs])
+            echo_cli.print_paired(f"  {name}/{ref}", "CPU/request from /proc",
+                                  [a[2] / b[2] for a, b in pairs])
     return 0 if all_ok else 1
 
 

@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import stat
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -161,6 +162,48 @@ class RunLoadTest(unittest.TestCase):
         result = echo_cli.run_load(self.args, 4321, 10)
         self.assertFalse(result)
         self.assertIn("could not run the load generator", result.failure)
+
+
+class RoundsTest(unittest.TestCase):
+    def test_interleaves_and_reverses_every_other_round(self):
+        calls = []
+
+        def run_one(path, workers):
+            calls.append((path, workers))
+            if path == "b" and workers == 1:
+                return None, "b fails at 1 worker"
+            return len(calls), None
+
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            runs = echo_cli.run_rounds([("A", "a"), ("B", "b")], [2, 1], 2,
+                                       run_one, lambda v: f"value {v}")
+        self.assertEqual(calls, [("a", 2), ("b", 2), ("a", 1), ("b", 1),
+                                 ("b", 2), ("a", 2), ("b", 1), ("a", 1)])
+        self.assertEqual(runs, {("A", 2): [1, 6], ("B", 2): [2, 5],
+                                ("A", 1): [3, 8], ("B", 1): [None, None]})
+        lines = out.getvalue().splitlines()
+        self.assertEqual(lines[0], "round 0 A 2w: value 1")
+        self.assertEqual(lines[3], "round 0 B 1w: failed: b fails at 1 worker")
+
+
+class EchoServerTest(unittest.TestCase):
+    def test_a_server_without_a_port_line_is_reaped(self):
+        directory = tempfile.mkdtemp()
+        server_path = write_script(directory, "server", "sleep 30")
+        saved = echo_cli.start_echo_server
+
+        def quick_start(command, workers):  # no 10 s wait for a port line
+            return subprocess.Popen(command + ["echo", str(workers)]), None
+
+        echo_cli.start_echo_server = quick_start
+        try:
+            with echo_cli.echo_server([server_path], 2) as (server, port):
+                self.assertIsNone(port)
+                self.assertIsNone(server.poll())
+        finally:
+            echo_cli.start_echo_server = saved
+        self.assertIsNotNone(server.returncode)
 
 
 if __name__ == "__main__":
