@@ -67,6 +67,7 @@ class Parker {
  private:
   // The one parked state (ParkToken's EMPTY and NOTIFIED are the others).
   static constexpr std::uint32_t kParked = 1;
+  static_assert(kParked > ParkToken::kEmpty && kParked < ParkToken::kNotified);
 
   ParkToken token_;
 };

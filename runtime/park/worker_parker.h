@@ -74,6 +74,8 @@ class WorkerParker {
   // The parked states (ParkToken's EMPTY and NOTIFIED are the others).
   static constexpr std::uint32_t kParkedFutex = 1;
   static constexpr std::uint32_t kParkedDriver = 2;
+  static_assert(kParkedFutex > ParkToken::kEmpty &&
+                kParkedDriver < ParkToken::kNotified);
 
   void park_in_driver();  // holds the driver
   void park_on_futex();
