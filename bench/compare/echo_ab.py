@@ -26,12 +26,10 @@ from run import cpu_seconds  # noqa: E402
 def one(binary, workers, args):
     """((req/s, server CPU s per 200k requests, RTT p99 us), None) of one
     server run, or (None, why it failed)."""
-    with echo_cli.echo_server([binary], workers) as (server, port):
-        if port is None:
-            return None, echo_cli.NO_PORT
-        warm = echo_cli.run_load(args, port, max(1, args.messages // 10))
-        if not warm:
-            return None, warm.failure
+    with echo_cli.warmed_server([binary], workers, args) as (server, port,
+                                                             failure):
+        if failure:
+            return None, failure
         before = cpu_seconds(server.pid)
         measured = echo_cli.run_load(args, port, args.messages)
         used = cpu_seconds(server.pid) - before

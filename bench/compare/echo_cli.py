@@ -163,6 +163,19 @@ def echo_server(command, workers):
         server.wait()
 
 
+@contextlib.contextmanager
+def warmed_server(command, workers, args, load_prefix=()):
+    """echo_server(), then one warm-up load run of a tenth of
+    args.messages: yields (server, port, failure), failure None when the
+    server is listening and answered, else why not."""
+    with echo_server(command, workers) as (server, port):
+        if port is None:
+            yield server, port, NO_PORT
+            return
+        warm = run_load(args, port, max(1, args.messages // 10), load_prefix)
+        yield server, port, warm.failure
+
+
 def run_rounds(bins, workers, rounds, run_one, show):
     """The interleaved runs: for each round, for each worker count, each
     binary in turn, the order of the binaries reversed every other round.

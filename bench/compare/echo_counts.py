@@ -230,13 +230,10 @@ def one(binary, workers, args, use_perf, scratch):
     server_prefix = ["taskset", "-c", pins[0]] if pins else []
     load_prefix = ["taskset", "-c", pins[1]] if pins else []
     command = server_prefix + [binary]
-    with echo_cli.echo_server(command, workers) as (server, port):
-        if port is None:
-            return None, echo_cli.NO_PORT
-        warm = echo_cli.run_load(args, port, max(1, args.messages // 10),
-                                 load_prefix)
-        if not warm:
-            return None, warm.failure
+    with echo_cli.warmed_server(command, workers, args,
+                                load_prefix) as (server, port, failure):
+        if failure:
+            return None, failure
         # Times and segments first, from a run perf does not slow down
         # (each traced syscall costs the server time), then the syscalls
         # from a second run of the same size under perf stat.

@@ -39,12 +39,10 @@ def one(binary, workers, args, scratch):
     """((overhead, category counts, CPU s per 200k requests), None) of one
     server run, or (None, why it failed)."""
     data = os.path.join(scratch, "perf.data")
-    with echo_cli.echo_server([binary], workers) as (server, port):
-        if port is None:
-            return None, echo_cli.NO_PORT
-        warm = echo_cli.run_load(args, port, max(1, args.messages // 10))
-        if not warm:
-            return None, warm.failure
+    with echo_cli.warmed_server([binary], workers, args) as (server, port,
+                                                             failure):
+        if failure:
+            return None, failure
         perf = start_profile(server.pid, data, args.frequency)
         if perf is None:
             return None, "perf record could not attach to the server"

@@ -205,6 +205,29 @@ class EchoServerTest(unittest.TestCase):
             echo_cli.start_echo_server = saved
         self.assertIsNotNone(server.returncode)
 
+    def test_warmed_server_says_why_not(self):
+        directory = tempfile.mkdtemp()
+        server_path = write_script(directory, "server", "sleep 30")
+        args = argparse.Namespace(
+            load=write_script(directory, "load", "echo refused >&2; exit 3"),
+            connections=1, messages=20, load_workers=1)
+        saved = echo_cli.start_echo_server
+        port = [None]
+        echo_cli.start_echo_server = lambda command, workers: (
+            subprocess.Popen(command + ["echo", str(workers)]), port[0])
+        try:
+            with echo_cli.warmed_server([server_path], 1, args) as (
+                    server, _, failure):
+                self.assertEqual(failure, echo_cli.NO_PORT)
+            self.assertIsNotNone(server.returncode)
+            port[0] = 4321  # a port, but the warm-up load run fails
+            with echo_cli.warmed_server([server_path], 1, args) as (
+                    server, _, failure):
+                self.assertEqual(failure, "load generator exited 3: refused")
+            self.assertIsNotNone(server.returncode)
+        finally:
+            echo_cli.start_echo_server = saved
+
 
 if __name__ == "__main__":
     unittest.main()
