@@ -60,7 +60,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import echo_cli  # noqa: E402
-from run import perf_usable, PERF_ATTACH_S  # noqa: E402
+from run import (perf_usable, process_schedstat,  # noqa: E402
+                 PERF_ATTACH_S)
 
 # The syscall tracepoints counted, by the column each adds to. Several
 # calls do one job (recv: recvfrom/read/recvmsg; the epoll waits); a server
@@ -121,28 +122,6 @@ def parse_tcp_segments(snmp_text):
         raise ValueError("no Tcp header and value lines")
     row = dict(zip(lines[0][1:], lines[1][1:]))
     return int(row["InSegs"]) + int(row["OutSegs"])
-
-
-def parse_schedstat(text):
-    """A /proc/.../schedstat line -> (ns on a CPU, ns waiting to run)."""
-    run_ns, wait_ns = text.split()[:2]
-    return int(run_ns), int(wait_ns)
-
-
-def process_schedstat(pid):
-    """Sum over the threads of pid: (ns on a CPU, ns waiting on a run
-    queue). A thread that exits between the listing and the read is left
-    out."""
-    run_total = wait_total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                run_ns, wait_ns = parse_schedstat(f.read())
-        except (OSError, ValueError):
-            continue
-        run_total += run_ns
-        wait_total += wait_ns
-    return run_total, wait_total
 
 
 def tcp_segments():
@@ -237,11 +216,15 @@ def one(binary, workers, args, use_perf, scratch):
         # Times and segments first, from a run perf does not slow down
         # (each traced syscall costs the server time), then the syscalls
         # from a second run of the same size under perf stat.
-        before = (tcp_segments(), process_schedstat(server.pid),
-                  children_cpu_ns())
-        measured = echo_cli.run_load(args, port, args.messages, load_prefix)
-        after = (tcp_segments(), process_schedstat(server.pid),
-                 children_cpu_ns())
+        try:
+            before = (tcp_segments(), process_schedstat(server.pid),
+                      children_cpu_ns())
+            measured = echo_cli.run_load(args, port, args.messages,
+                                         load_prefix)
+            after = (tcp_segments(), process_schedstat(server.pid),
+                     children_cpu_ns())
+        except OSError as e:
+            return None, f"could not read the server's counters: {e}"
         if not measured:
             return None, measured.failure
         syscall_counts = {}

@@ -244,17 +244,41 @@ def run_bench(peer, workload, workers, samples, scale):
     return statistics.median(values)
 
 
+def parse_schedstat(text):
+    """A /proc/.../schedstat line -> (ns on a CPU, ns waiting to run)."""
+    run_ns, wait_ns = text.split()[:2]
+    return int(run_ns), int(wait_ns)
+
+
+def process_schedstat(pid):
+    """Sum over the threads of pid of /proc/PID/task/TID/schedstat: (ns on
+    a CPU, ns waiting on a run queue). A thread that exits between the
+    listing and the read is left out. Raises OSError when no thread's
+    schedstat could be read (a kernel without schedstats)."""
+    run_total = wait_total = read = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                run_ns, wait_ns = parse_schedstat(f.read())
+        except FileNotFoundError:
+            continue  # the thread exited
+        except ValueError as e:
+            raise OSError(f"unreadable schedstat of thread {tid}: {e}")
+        run_total += run_ns
+        wait_total += wait_ns
+        read += 1
+    if read == 0:
+        raise OSError(f"no schedstat for process {pid}")
+    return run_total, wait_total
+
+
 def cpu_seconds(pid):
     """CPU time of a process so far: the sum over its threads of
     /proc/PID/task/TID/schedstat (nanoseconds on a CPU), or utime + stime
     from /proc/PID/stat (clock ticks) where schedstat is missing."""
-    total_ns = 0
     try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total_ns += int(f.read().split()[0])
-        return total_ns / 1e9
-    except (OSError, ValueError, IndexError):
+        return process_schedstat(pid)[0] / 1e9
+    except OSError:
         pass
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()

@@ -9,6 +9,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "..", "bench", "compare"))
 import echo_counts  # noqa: E402
+import run  # noqa: E402
 
 # `perf stat -x, -o FILE` as perf 6.1 writes it: a comment, a blank line,
 # then value,unit,event,run time,percentage,... per event.
@@ -73,14 +74,18 @@ class ParseTest(unittest.TestCase):
             echo_counts.parse_tcp_segments("Ip: a\nIp: 1\n")
 
     def test_schedstat_is_run_then_wait(self):
-        self.assertEqual(echo_counts.parse_schedstat("123456 789 42\n"),
+        self.assertEqual(run.parse_schedstat("123456 789 42\n"),
                          (123456, 789))
 
     def test_process_schedstat_of_this_process_grows(self):
-        run0, _ = echo_counts.process_schedstat(os.getpid())
+        run0, _ = run.process_schedstat(os.getpid())
         sum(i * i for i in range(200000))  # spend some CPU
-        run1, _ = echo_counts.process_schedstat(os.getpid())
+        run1, _ = run.process_schedstat(os.getpid())
         self.assertGreater(run1, run0)
+
+    def test_process_schedstat_of_no_process_raises(self):
+        with self.assertRaises(OSError):
+            run.process_schedstat(2 ** 22 + 12345)  # above pid_max
 
 
 class PerRequestTest(unittest.TestCase):
