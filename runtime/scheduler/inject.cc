@@ -192,6 +192,20 @@ task::Notified Inject::pop() {
   return {};
 }
 
+std::size_t Inject::pop_batch(task::Header** out, std::size_t max) {
+  if (max == 0) return 0;
+  for (int attempt = 0; attempt < kPopAttempts; ++attempt) {
+    if (len() == 0) return 0;
+    const std::size_t n = queue_.try_dequeue_bulk(consumer_token(), out, max);
+    if (n > 0) {
+      // ORDERING: seq_cst, after the dequeue (rules 1, 2), as in pop().
+      len_.fetch_sub(static_cast<std::int64_t>(n), std::memory_order_seq_cst);
+      return n;
+    }
+  }
+  return 0;
+}
+
 std::size_t Inject::len() const {
   // ORDERING: seq_cst pairs with the seq_cst updates in push, push_batch and
   // pop, and orders this read in the single total order with a parking

@@ -59,7 +59,8 @@
 // Cost: a push is a stripe lock (one RMW, a store to unlock), the enqueue
 // and three RMWs (pushers_ up and down, len_ up); a pop is a seq_cst load,
 // the dequeue (through the thread's consumer token; at worst a walk over
-// kProducerStripes sub-queues) and one RMW.
+// kProducerStripes sub-queues) and one RMW; pop_batch the same for up to
+// `max` tasks.
 
 #ifndef MAGPIE_RUNTIME_SCHEDULER_INJECT_H_
 #define MAGPIE_RUNTIME_SCHEDULER_INJECT_H_
@@ -102,6 +103,14 @@ class Inject {
   // fail with entries present (rule 1). An empty result with len() > 0 only
   // means "try again later", never "empty".
   task::Notified pop();
+
+  // Up to `max` queued tasks at once into `out` (each owning one reference,
+  // which moves to the caller); returns how many. One dequeue and one RMW
+  // of the count for the lot, where pop() pays them per task: a worker
+  // whose own queue ran dry takes its share this way (Tokio's
+  // next_remote_task_batch). Like pop(), 0 with len() > 0 only means "try
+  // again later".
+  std::size_t pop_batch(task::Header** out, std::size_t max);
 
   // The number of queued tasks, sequentially consistent (rules 1, 2).
   std::size_t len() const;

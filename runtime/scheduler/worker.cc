@@ -1,6 +1,7 @@
 #include "runtime/scheduler/worker.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <chrono>
 #include <cstdio>
@@ -42,6 +43,7 @@ class Worker {
  private:
   task::Notified next_task();
   task::Notified steal_work();
+  task::Notified pop_inject_batch();
   void run_task(task::Notified task);
   void park();
   void maintenance();
@@ -76,6 +78,10 @@ class Worker {
 };
 
 namespace {
+
+// pop_inject_batch(): the most tasks one worker takes from the inject queue
+// at once, half its local queue (Tokio: the same bound).
+constexpr std::size_t kInjectBatchMax = LocalQueue::kCapacity / 2;
 
 // spin_for_work(): queue checks between reads of the clock.
 constexpr std::uint32_t kSpinChecksPerClockRead = 16;
@@ -301,7 +307,25 @@ task::Notified Worker::next_task() {
   }
   lifo_polls_ = 0;
   if (task::Notified task = remote_->queue.pop()) return task;
-  return shared_->inject_.pop();
+  return pop_inject_batch();
+}
+
+task::Notified Worker::pop_inject_batch() {
+  // Our queue is empty (both callers looked). Take this worker's share of
+  // the inject queue, at most half our queue, so thieves can take some of it
+  // and a burst of remote spawns or of overflow is spread across workers
+  // one dequeue at a time per worker, not one per task.
+  const std::size_t queued = shared_->inject_.len();
+  if (queued == 0) return {};
+  const std::size_t share = std::min<std::size_t>(
+      queued / shared_->remotes_.size() + 1, kInjectBatchMax);
+  std::array<task::Header*, kInjectBatchMax> batch;
+  const std::size_t n = shared_->inject_.pop_batch(batch.data(), share);
+  if (n == 0) return {};
+  for (std::size_t i = 1; i < n; ++i) {
+    push_local(task::Notified::from_raw(batch[i]));
+  }
+  return task::Notified::from_raw(batch[0]);
 }
 
 task::Notified Worker::steal_work() {
@@ -327,7 +351,7 @@ task::Notified Worker::steal_work() {
       return task;
     }
   }
-  return shared_->inject_.pop();
+  return pop_inject_batch();
 }
 
 void Worker::run_task(task::Notified task) {

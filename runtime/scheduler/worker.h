@@ -14,8 +14,10 @@
 // Worker loop, per iteration ("tick"):
 //   1. every global_queue_interval ticks, the inject queue first (fairness);
 //   2. the LIFO slot (at most max_lifo_polls in a row), the local queue, the
-//      inject queue;
-//   3. steal (as one of at most N/2 searchers), from a random victim;
+//      inject queue: a batch, this worker's share (len / N + 1, at most half
+//      a local queue), run one and queued locally the rest;
+//   3. steal (as one of at most N/2 searchers), from a random victim, else
+//      the inject queue's batch again;
 //   4. park: announce, re-check, sleep (idle rules 1-3).
 // Each task poll runs under a coop budget (coop.h).
 //

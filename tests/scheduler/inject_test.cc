@@ -76,6 +76,35 @@ TEST(InjectTest, PushBatchKeepsOrderAndCounts) {
   tasks.expect_each_consumed_once();
 }
 
+TEST(InjectTest, PopBatchTakesUpToMaxInPushOrder) {
+  Inject inject;
+  TaskSet tasks(50);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    EXPECT_TRUE(inject.push(tasks.take(i)));
+  }
+  std::vector<task::Header*> out(64, nullptr);
+  EXPECT_EQ(inject.pop_batch(out.data(), 0), 0u);
+  EXPECT_EQ(inject.len(), 50u);
+  std::vector<std::size_t> order;
+  std::size_t n = inject.pop_batch(out.data(), 20);
+  ASSERT_EQ(n, 20u);
+  EXPECT_EQ(inject.len(), 30u);
+  for (std::size_t i = 0; i < n; ++i) {
+    order.push_back(tasks.consume(task::Notified::from_raw(out[i])));
+  }
+  n = inject.pop_batch(out.data(), out.size());
+  ASSERT_EQ(n, 30u);
+  EXPECT_EQ(inject.len(), 0u);
+  for (std::size_t i = 0; i < n; ++i) {
+    order.push_back(tasks.consume(task::Notified::from_raw(out[i]),
+                                  /*run=*/i % 2 == 0));
+  }
+  EXPECT_EQ(inject.pop_batch(out.data(), out.size()), 0u);
+  ASSERT_EQ(order.size(), 50u);
+  for (std::size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+  tasks.expect_each_consumed_once();
+}
+
 TEST(InjectTest, CloseDropsLaterPushesAndDrainEmpties) {
   Inject inject;
   TaskSet tasks(10);
@@ -143,8 +172,18 @@ TEST(InjectTest, ConcurrentProducersAndConsumersConserveTasks) {
         std::vector<std::thread> consumer_threads;
         for (int c = 0; c < consumers; ++c) {
           consumer_threads.emplace_back([&, c] {
+            // With three consumers, the middle one takes batches (as a
+            // worker whose queue ran dry does) beside two single pops.
+            std::vector<task::Header*> batch(c == 1 ? 16 : 0);
             while (true) {
-              if (task::Notified t = inject.pop()) {
+              if (c == 1) {
+                const std::size_t n =
+                    inject.pop_batch(batch.data(), batch.size());
+                for (std::size_t i = 0; i < n; ++i) {
+                  tasks.consume(task::Notified::from_raw(batch[i]));
+                }
+                if (n > 0) continue;
+              } else if (task::Notified t = inject.pop()) {
                 tasks.consume(std::move(t), /*run=*/c % 2 == 0);
                 continue;
               }
