@@ -131,6 +131,10 @@ Runtime::Builder& Runtime::Builder::park_spin(std::chrono::nanoseconds spin) {
   scheduler_.park_spin = std::max(spin, std::chrono::nanoseconds::zero());
   return *this;
 }
+Runtime::Builder& Runtime::Builder::rescue_stalled_workers(bool on) {
+  scheduler_.rescue_stalled_workers = on;
+  return *this;
+}
 Runtime::Builder& Runtime::Builder::event_interval(std::uint32_t ticks) {
   if (ticks == 0) throw std::invalid_argument("magpie: interval must be > 0");
   scheduler_.event_interval = ticks;

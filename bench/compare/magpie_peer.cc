@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "bench/compare/workloads.h"
@@ -85,6 +86,11 @@ int main(int argc, char** argv) {
   // Experiments only (bench/RESULTS.md, I/O hand-off): the park spin in ns.
   if (const char* spin = std::getenv("MAGPIE_PEER_PARK_SPIN_NS")) {
     builder.park_spin(std::chrono::nanoseconds(std::atoll(spin)));
+  }
+  // Experiments only: MAGPIE_PEER_RESCUE=0 turns the stalled-worker rescue
+  // off (Builder::rescue_stalled_workers).
+  if (const char* rescue = std::getenv("MAGPIE_PEER_RESCUE")) {
+    builder.rescue_stalled_workers(std::string_view(rescue) != "0");
   }
   // The I/O driver: MAGPIE_IO_DRIVER=workers or =reactor (the Builder reads
   // it; default: the workers, IoDriver::kWorkers).

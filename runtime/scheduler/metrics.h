@@ -26,6 +26,9 @@ struct WorkerMetrics {
   std::uint64_t lifo_hits = 0;       // polls taken from the LIFO slot
   std::uint64_t overflows = 0;  // local queue overflows to the global queue
   std::uint64_t spin_hits = 0;  // idle spells ended by work found spinning
+  // Steals this worker made, busy, from a stalled one (worker.h,
+  // "Stalled-worker rescue"); not in `steals`, their tasks in tasks_stolen.
+  std::uint64_t rescues = 0;
   std::uint64_t local_queue_depth = 0;  // tasks in its local queue now
 };
 
@@ -78,6 +81,7 @@ struct WorkerCounters {
   SingleWriterCounter lifo_hits;
   SingleWriterCounter overflows;
   SingleWriterCounter spin_hits;
+  SingleWriterCounter rescues;
 };
 
 }  // namespace scheduler

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <utility>
 
 #include "runtime/core/coop.h"
@@ -25,7 +26,11 @@ class Worker {
         watch_polls_(shared->stall_monitor_ != nullptr),
         ticks_to_maintenance_(shared->config_.event_interval),
         ticks_to_inject_check_(shared->config_.global_queue_interval),
-        rng_state_(0x9E3779B97F4A7C15ull * (index + 1)) {}
+        rng_state_(0x9E3779B97F4A7C15ull * (index + 1)) {
+    if (shared->config_.rescue_stalled_workers && shared->remotes_.size() > 1) {
+      peer_watch_.resize(shared->remotes_.size());
+    }
+  }
 
   void run();
 
@@ -47,6 +52,7 @@ class Worker {
   void run_task(task::Notified task);
   void park();
   void maintenance();
+  void rescue_stalled_workers();
   bool spin_for_work();
   [[gnu::always_inline]] void push_local(task::Notified task);
   bool should_notify_others() const;
@@ -75,9 +81,25 @@ class Worker {
   // notification of other workers to the end of the turn.
   bool in_driver_turn_ = false;
   std::uint64_t rng_state_;
+  // Stalled-worker rescue (worker.h): what this worker saw of each other
+  // worker at its last checks. Empty when the rescue is off or alone.
+  struct PeerWatch {
+    std::uint64_t polls = 0;  // its poll count at our last check
+    // When we first saw it not moving with tasks queued; {}: not seen so.
+    std::chrono::steady_clock::time_point quiet_since{};
+  };
+  std::vector<PeerWatch> peer_watch_;
 };
 
 namespace {
+
+// Stalled-worker rescue (worker.h): how long another worker's poll count
+// must stay unchanged, with tasks in its queue, before a busy worker steals
+// from it. A poll or driver turn that long is already a fault (or the OS
+// took the thread away); shorter ones (a big timer turn, a slow system
+// call) are left alone, so a healthy worker is not robbed of the work it
+// just queued.
+constexpr std::chrono::microseconds kStalledAfter{2000};
 
 // pop_inject_batch(): the most tasks one worker takes from the inject queue
 // at once, half its local queue (Tokio: the same bound).
@@ -242,6 +264,7 @@ RuntimeMetrics Shared::metrics() const {
     w.lifo_hits = c.lifo_hits.get();
     w.overflows = c.overflows.get();
     w.spin_hits = c.spin_hits.get();
+    w.rescues = c.rescues.get();
     w.local_queue_depth = remote->queue.len();
     out.workers.push_back(w);
   }
@@ -438,11 +461,58 @@ void Worker::schedule_new_local(task::Notified task) {
 }
 
 void Worker::maintenance() {
+  if (!peer_watch_.empty()) rescue_stalled_workers();
   if (!remote_->parker->has_driver()) return;
   in_driver_turn_ = true;
   const bool turned = remote_->parker->poll_driver();
   in_driver_turn_ = false;
   if (turned && should_notify_others()) shared_->notify_parked();
+}
+
+void Worker::rescue_stalled_workers() {
+  using Clock = std::chrono::steady_clock;
+  // Read only when some worker looks stalled: a busy runtime's workers all
+  // move between two checks, so the common case reads no clock.
+  std::optional<Clock::time_point> now;
+  bool rescued = false;
+  const std::size_t n = peer_watch_.size();
+  for (std::size_t victim = 0; victim < n; ++victim) {
+    if (victim == index_) continue;
+    Remote& peer = *shared_->remotes_[victim];
+    PeerWatch& watch = peer_watch_[victim];
+    const std::uint64_t polls = peer.counters.polls.get();
+    // It started a poll since our last check; or it is parked (its queue is
+    // empty before it sleeps), or stuck with nothing behind it: nothing to
+    // rescue.
+    if (polls != watch.polls || peer.queue.is_empty()) {
+      watch.polls = polls;
+      watch.quiet_since = Clock::time_point{};
+      continue;
+    }
+    if (!now) now = Clock::now();
+    if (watch.quiet_since == Clock::time_point{}) {
+      watch.quiet_since = *now;
+      continue;
+    }
+    if (*now - watch.quiet_since < kStalledAfter) continue;
+    const std::uint32_t before = remote_->queue.len();
+    // Refused when our own queue is more than half full: then this worker
+    // has work enough, and the rest waits for the next check (quiet_since
+    // is kept: still stalled, the next check steals again).
+    task::Notified task = peer.queue.steal_into(
+        remote_->queue, chaos_ != nullptr
+                            ? chaos_->steal_limit(LocalQueue::kCapacity)
+                            : LocalQueue::kCapacity);
+    if (!task) continue;
+    remote_->counters.rescues.add();
+    remote_->counters.tasks_stolen.add(1 + remote_->queue.len() - before);
+    // Behind this worker's own queued tasks: they were ready first.
+    push_local(std::move(task));
+    rescued = true;
+  }
+  // Now this worker holds more than it can run at once: a sleeper may take
+  // some (idle rule 2).
+  if (rescued && should_notify_others()) shared_->notify_parked();
 }
 
 bool Worker::spin_for_work() {

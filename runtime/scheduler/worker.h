@@ -21,6 +21,23 @@
 //   4. park: announce, re-check, sleep (idle rules 1-3).
 // Each task poll runs under a coop budget (coop.h).
 //
+// Stalled-worker rescue (SchedulerConfig::rescue_stalled_workers, on by
+// default). A busy worker never steals (3 runs only when it has nothing),
+// so the tasks queued behind a worker that is stuck in one poll (a
+// blocking call in user code) or descheduled by the OS wait for it, however
+// long, while every other worker is busy: the tail latency of an
+// oversubscribed server, and the classic stall of a work-stealing runtime
+// (Tokio steals only when idle; Go's sysmon hands a stuck P's queue on).
+// Every event_interval ticks (with maintenance) a busy worker reads each
+// other worker's poll count (WorkerCounters::polls, bumped as each poll
+// starts). A worker whose count has not moved for kStalledAfter (2 ms, by
+// the steady clock, read only when a count stands still) while its local
+// queue holds tasks is stalled: the busy worker steals half of that queue
+// (LocalQueue::steal_into, exactly as an idle thief), and again at each
+// check while the stall lasts, and counts a rescue. The stalled worker's
+// LIFO slot is not stealable (as in Tokio): that one task waits for it. A
+// parked worker has an empty queue, so it costs one load of its queue.
+//
 // Worker-driven I/O (SchedulerConfig::park_driver set; the Runtime's
 // IoDriver::kWorkers): a worker parks in the driver when no other worker
 // holds it (park/worker_parker.h), on its futex otherwise; an unpark reaches
@@ -87,6 +104,9 @@ struct SchedulerConfig {
   // Polls in a row from the LIFO slot before its task goes to the back of
   // the queue: two tasks waking each other cannot starve the rest.
   std::uint32_t max_lifo_polls = 3;
+  // Stalled-worker rescue (above): busy workers steal from a worker stuck
+  // in one poll. Off: only idle workers steal (Tokio's behaviour).
+  bool rescue_stalled_workers = true;
   // How long a worker that found no work spins on its queues before it
   // parks (once per idle spell): work that arrives within it (the reactor's
   // next turn) costs no futex sleep and wake.
