@@ -244,7 +244,7 @@ class Runtime {
     // before it sleeps on its futex; 0 sleeps at once. Bounded: once per
     // idle spell, so an idle runtime still uses no CPU. Default 0.
     Builder& park_spin(std::chrono::nanoseconds spin);
-    // Stalled-worker rescue (scheduler/worker.h): every event_interval polls
+    // Stalled-worker rescue (scheduler/worker.h): every event_interval ticks
     // a busy worker checks the others, and steals half the queue of one
     // that has not started a poll for 2 ms (stuck in a blocking call in a
     // task, or descheduled by the OS). On by default; false: only idle

@@ -33,7 +33,9 @@
 //     a searcher that finds work and was the last searcher
 //     (transition_worker_from_searching returns true) notifies one more, so
 //     the search goes on while work may remain.
-//  4. At most half of the workers search at once.
+//  4. At most half of the workers search at once. (A busy worker's rescue
+//     of a stalled one, worker.h, steals outside this count: it is not
+//     searching and never parks for it.)
 //  A notified worker wakes up already counted as unparked and searching.
 //  5. Before rule 1, a worker that ran out of work may spin for a bounded
 //     time (SchedulerConfig::park_spin, once per idle spell) re-reading the

@@ -140,8 +140,11 @@ class BasicLocalQueue {
   // the rest are queued in `dst`. Returns an empty Notified if nothing was
   // stolen: *this is empty, another thief is mid-steal, or `dst` is more
   // than half full. At most `max` tasks (at least 1) are taken; chaos
-  // scheduling varies it (chaos.h).
-  task::Notified steal_into(BasicLocalQueue& dst, std::uint32_t max = Capacity);
+  // scheduling varies it (chaos.h). With `taken`, stores how many tasks
+  // were taken, the returned one included (0 when none): dst's len() cannot
+  // tell, since dst's own thieves may take from it meanwhile.
+  task::Notified steal_into(BasicLocalQueue& dst, std::uint32_t max = Capacity,
+                            std::uint32_t* taken = nullptr);
 
   // Any thread; a snapshot that may be stale when it returns.
   bool is_empty() const { return len() == 0; }
@@ -287,8 +290,10 @@ void BasicLocalQueue<Capacity>::drain() {
 
 template <std::uint32_t Capacity>
 task::Notified BasicLocalQueue<Capacity>::steal_into(BasicLocalQueue& dst,
-                                                     std::uint32_t max) {
+                                                     std::uint32_t max,
+                                                     std::uint32_t* taken) {
   assert(&dst != this && "steal_into its own queue");
+  if (taken != nullptr) *taken = 0;
   // ORDERING: relaxed; we own dst, only we write its tail (rule 1).
   const std::uint32_t dst_tail = dst.tail_.load(std::memory_order_relaxed);
   // ORDERING: acquire pairs with the release CAS that ends a claim on dst
@@ -298,6 +303,7 @@ task::Notified BasicLocalQueue<Capacity>::steal_into(BasicLocalQueue& dst,
 
   std::uint32_t n = claim_and_copy(dst, dst_tail, max);
   if (n == 0) return {};
+  if (taken != nullptr) *taken = n;
   // Run the last one now; publish the others in dst.
   --n;
   task::Notified ret = task::Notified::from_raw(

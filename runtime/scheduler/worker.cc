@@ -348,6 +348,9 @@ task::Notified Worker::pop_inject_batch() {
   for (std::size_t i = 1; i < n; ++i) {
     push_local(task::Notified::from_raw(batch[i]));
   }
+  // Idle rule 2: queued where others may steal it, so a sleeper may help
+  // (a searching worker's hand-off in run_task covers the steal_work path).
+  if (n > 1 && should_notify_others()) shared_->notify_parked_local();
   return task::Notified::from_raw(batch[0]);
 }
 
@@ -363,14 +366,15 @@ task::Notified Worker::steal_work() {
     const std::size_t victim = (start + i) % n;
     if (victim == index_) continue;
     remote_->counters.steal_attempts.add();
-    const std::uint32_t before = remote_->queue.len();
+    std::uint32_t taken = 0;
     task::Notified task = shared_->remotes_[victim]->queue.steal_into(
-        remote_->queue, chaos_ != nullptr
-                            ? chaos_->steal_limit(LocalQueue::kCapacity)
-                            : LocalQueue::kCapacity);
+        remote_->queue,
+        chaos_ != nullptr ? chaos_->steal_limit(LocalQueue::kCapacity)
+                          : LocalQueue::kCapacity,
+        &taken);
     if (task) {
       remote_->counters.steals.add();
-      remote_->counters.tasks_stolen.add(1 + remote_->queue.len() - before);
+      remote_->counters.tasks_stolen.add(taken);
       return task;
     }
   }
@@ -495,17 +499,23 @@ void Worker::rescue_stalled_workers() {
       continue;
     }
     if (*now - watch.quiet_since < kStalledAfter) continue;
-    const std::uint32_t before = remote_->queue.len();
-    // Refused when our own queue is more than half full: then this worker
-    // has work enough, and the rest waits for the next check (quiet_since
-    // is kept: still stalled, the next check steals again).
+    // At most what keeps our queue from filling (a full queue overflows
+    // half of itself to the inject queue at the next push); none when it
+    // is half full already: then this worker has work enough, and the rest
+    // waits for the next check (quiet_since is kept: still stalled, the
+    // next check steals again).
+    const std::uint32_t room =
+        LocalQueue::kCapacity / 2 -
+        std::min(remote_->queue.len(), LocalQueue::kCapacity / 2);
+    if (room == 0) continue;
+    std::uint32_t taken = 0;
     task::Notified task = peer.queue.steal_into(
-        remote_->queue, chaos_ != nullptr
-                            ? chaos_->steal_limit(LocalQueue::kCapacity)
-                            : LocalQueue::kCapacity);
+        remote_->queue,
+        chaos_ != nullptr ? std::min(room, chaos_->steal_limit(room)) : room,
+        &taken);
     if (!task) continue;
     remote_->counters.rescues.add();
-    remote_->counters.tasks_stolen.add(1 + remote_->queue.len() - before);
+    remote_->counters.tasks_stolen.add(taken);
     // Behind this worker's own queued tasks: they were ready first.
     push_local(std::move(task));
     rescued = true;

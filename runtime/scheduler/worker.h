@@ -17,7 +17,8 @@
 //      inject queue: a batch, this worker's share (len / N + 1, at most half
 //      a local queue), run one and queued locally the rest;
 //   3. steal (as one of at most N/2 searchers), from a random victim, else
-//      the inject queue's batch again;
+//      the inject queue's batch again (a stalled-worker rescue, below, is a
+//      theft outside this bound);
 //   4. park: announce, re-check, sleep (idle rules 1-3).
 // Each task poll runs under a coop budget (coop.h).
 //
@@ -36,7 +37,9 @@
 // (LocalQueue::steal_into, exactly as an idle thief), and again at each
 // check while the stall lasts, and counts a rescue. The stalled worker's
 // LIFO slot is not stealable (as in Tokio): that one task waits for it. A
-// parked worker has an empty queue, so it costs one load of its queue.
+// rescue takes at most what keeps the rescuer's queue half full. Each check
+// costs a load of each other worker's poll count and, when it stands
+// still, of its queue's length (a parked worker's queue is empty).
 //
 // Worker-driven I/O (SchedulerConfig::park_driver set; the Runtime's
 // IoDriver::kWorkers): a worker parks in the driver when no other worker

@@ -171,7 +171,9 @@ TYPED_TEST(LocalQueueTest, StealTakesHalfRoundedUpAndReturnsTheLast) {
       ASSERT_EQ(src.push_back(tasks.take(i), inject), PushResult::kPushed);
     }
     const std::size_t n = k - k / 2;
-    task::Notified got = src.steal_into(dst);
+    std::uint32_t taken = 99;
+    task::Notified got = src.steal_into(dst, kCap, &taken);
+    EXPECT_EQ(taken, n) << "taken counts the returned task too";
     if (n == 0) {
       EXPECT_FALSE(got);
     } else {
@@ -202,7 +204,9 @@ TYPED_TEST(LocalQueueTest, StealRefusesWhenDstIsMoreThanHalfFull) {
     ASSERT_EQ(dst.push_back(tasks.take(kCap + i), inject), PushResult::kPushed);
   }
   // dst holds half + 1: refused, nothing moves.
-  EXPECT_FALSE(src.steal_into(dst));
+  std::uint32_t taken = 99;
+  EXPECT_FALSE(src.steal_into(dst, kCap, &taken));
+  EXPECT_EQ(taken, 0u);
   EXPECT_EQ(src.len(), kCap);
   EXPECT_EQ(dst.len(), kHalf + 1);
   // dst holds exactly half: allowed; takes half of src (one returned).

@@ -45,6 +45,10 @@ struct Scenario {
   std::atomic<int> done_while_blocked{-2};
 };
 
+// How long the blocker waits for the spinner to start on the other worker
+// (a loaded machine, a sanitizer build); not part of what is measured.
+constexpr seconds kSpinnerStartLimit{60};
+
 // Blocks its worker (a blocking call in user code, in its one poll) until
 // the spinner runs on the other worker, then queues kChildren tasks on its
 // own worker and blocks on until `want` of them ran or `limit` passed.
@@ -53,15 +57,17 @@ struct Scenario {
 auto blocker(Scenario* s, int want, milliseconds limit) {
   return poll_fn([s, want, limit](Context&) -> Poll<void> {
     s->blocker_started.store(true);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
+    const auto start_deadline =
+        std::chrono::steady_clock::now() + kSpinnerStartLimit;
     while (s->spinner_thread.load() == std::thread::id{} &&
-           std::chrono::steady_clock::now() < deadline) {
+           std::chrono::steady_clock::now() < start_deadline) {
       std::this_thread::sleep_for(milliseconds(1));
     }
     if (s->spinner_thread.load() == std::thread::id{}) {
       s->done_while_blocked.store(-1);
       return ready();
     }
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     for (int i = 0; i < kChildren; ++i) {
       spawn(poll_fn([s](Context&) -> Poll<void> {
         s->children_done.fetch_add(1);
@@ -109,19 +115,21 @@ Outcome run_scenario(bool rescue, int want, milliseconds limit) {
 }
 
 TEST(StalledWorkerRescueTest, BusyWorkerRunsTasksQueuedBehindABlockedOne) {
-  Watchdog dog("stalled-worker rescue", seconds(120));
+  Watchdog dog("stalled-worker rescue", seconds(180));
   // Bounded by 30 s: without a rescue the queued children would wait all
   // of it (the control test below shows they do).
   const Outcome out = run_scenario(true, kQueuedChildren, milliseconds(30000));
+  ASSERT_GE(out.done_while_blocked, 0) << "the spinner never started";
   EXPECT_GE(out.done_while_blocked, kQueuedChildren)
       << "tasks queued behind a blocked worker waited for it";
   EXPECT_GE(out.rescues, 1u);
 }
 
 TEST(StalledWorkerRescueTest, WithRescueOffQueuedTasksWaitForTheirWorker) {
-  Watchdog dog("stalled-worker rescue off", seconds(120));
+  Watchdog dog("stalled-worker rescue off", seconds(180));
   // The spinner's worker is never idle, so only a rescue could move them.
   const Outcome out = run_scenario(false, kQueuedChildren, milliseconds(300));
+  ASSERT_GE(out.done_while_blocked, 0) << "the spinner never started";
   EXPECT_EQ(out.done_while_blocked, 0);
   EXPECT_EQ(out.rescues, 0u);
 }
