@@ -26,9 +26,10 @@
 // default). A busy worker never steals (3 runs only when it has nothing),
 // so the tasks queued behind a worker that is stuck in one poll (a
 // blocking call in user code) or descheduled by the OS wait for it, however
-// long, while every other worker is busy: the tail latency of an
-// oversubscribed server, and the classic stall of a work-stealing runtime
-// (Tokio steals only when idle; Go's sysmon hands a stuck P's queue on).
+// long, while every other worker is busy: the classic stall of a
+// work-stealing runtime (Tokio steals only when idle; Go's sysmon hands a
+// stuck P's queue on). It is robustness, not speed: no benchmark moved
+// (bench/RESULTS.md), echo's p99 under OS preemption included.
 // Every event_interval ticks (with maintenance) a busy worker reads each
 // other worker's poll count (WorkerCounters::polls, bumped as each poll
 // starts). A worker whose count has not moved for kStalledAfter (2 ms, by
