@@ -148,7 +148,8 @@ Task<void> parent(std::atomic<int>* polls, int i, int fanout) {
   for (int j = 0; j < fanout; ++j) {
     children.push_back(spawn(leaf(polls, i * fanout + j)));
   }
-  if (i % 8 == 0) std::this_thread::sleep_for(milliseconds(2));
+  // Past the rescue's 2 ms, with this parent's children queued behind it.
+  if (i % 8 == 0) std::this_thread::sleep_for(milliseconds(5));
   for (auto& child : children) co_await child;
   polls->fetch_add(1);
 }
