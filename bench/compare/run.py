@@ -22,9 +22,9 @@ Steps (each idempotent):
      and the server's CPU seconds (from /proc) for the same
      number of requests; with --workers workers and with 1; with perf (not
      --no-perf), also each server's CPU per request in units of the
-     kernel's TCP work per request, from a profile of one more load run
-     after the measured ones (no profiler is attached while req/s, CPU
-     and p99 are measured);
+     kernel's TCP work per request, from a profile of as many load runs
+     again after the measured ones (no profiler is attached while req/s,
+     CPU and p99 are measured);
   5. write results.md, results.csv and ratios.svg (magpie / peer per
      workload) into --out. results.md also gives, per workload and peer, the
      median of the per-rep ratios (a rep's peers ran back to back, so the
@@ -367,11 +367,36 @@ def echo_load_command(load_binary, port, messages, args):
             "--size=64", f"--workers={args.load_workers}"]
 
 
+def profiled_cpu_vs_tcp(server, load, samples, args):
+    """The CPU split's own load runs, after the measured ones: `samples`
+    runs of the measured size under start_profile(), then cpu_vs_tcp() of
+    the profile; None (logged) if perf did not start or a run failed. A
+    failure here never costs the measured rows."""
+    data = os.path.join(args.out, f".perf-{os.getpid()}.data")
+    perf = start_profile(server.pid, data)
+    if perf is None:
+        log("  perf record did not start; no CPU split for this server")
+        if os.path.exists(data):
+            os.remove(data)
+        return None
+    ok = False
+    try:
+        ok = all(load(args.echo_messages) for _ in range(samples))
+    except (subprocess.TimeoutExpired, OSError, ValueError) as e:
+        log(f"  profiled load run: {e}")
+    finally:
+        counts = finish_profile(perf, data)  # stops perf, removes data
+    if not ok:
+        log("  a profiled load run failed; no CPU split for this server")
+        return None
+    return cpu_vs_tcp(counts)
+
+
 def run_echo(peer, workers, samples, args):
     """One server process, samples load runs: medians (req/s, server CPU s,
     round-trip p99 us) and, with args.perf, the server's CPU per request
-    over the kernel's TCP work from one profiled load run of as many
-    requests, made after the measured ones (else None); or None on
+    over the kernel's TCP work from as many profiled load runs, made after
+    the measured ones (profiled_cpu_vs_tcp; else None); or None on
     failure."""
     server, port = start_echo_server(peer_command(peer), workers)
     try:
@@ -402,24 +427,16 @@ def run_echo(peer, workers, samples, args):
         load(max(1, args.echo_messages // 10))  # Warm-up.
         # The measured runs have no profiler attached. perf record -g at
         # 999 Hz costs each server in proportion to its CPU and changes how
-        # the OS schedules its threads against the load generator's: with
-        # it, Asio's 2-worker p99 once measured half of magpie's; without
-        # it, 0.89-0.97 of it (bench/RESULTS.md).
+        # the OS schedules its threads against the load generator's; it
+        # once doubled Asio's 2-worker p99 lead (bench/RESULTS.md).
         results = [load(args.echo_messages) for _ in range(samples)]
         if any(r is None for r in results):
             log(f"  {peer} echo: a load run failed")
             return None
-        over_tcp = None
-        if args.perf:
-            # The split's own run, as many requests as the measured ones.
-            data = os.path.join(args.out, f".perf-{os.getpid()}.data")
-            perf = start_profile(server.pid, data)
-            profiled = load(args.echo_messages * samples)
-            counts = finish_profile(perf, data)
-            over_tcp = cpu_vs_tcp(counts) if profiled else None
-        return (statistics.median(r[0] for r in results),
-                statistics.median(r[1] for r in results),
-                statistics.median(r[2] for r in results), over_tcp)
+        medians = tuple(statistics.median(r[i] for r in results)
+                        for i in range(3))
+        return medians + (profiled_cpu_vs_tcp(server, load, samples, args)
+                          if args.perf else None,)
     except (subprocess.TimeoutExpired, OSError, ValueError) as e:
         log(f"  {peer} echo: {e}")
         return None

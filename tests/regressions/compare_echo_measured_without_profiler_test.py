@@ -1,16 +1,18 @@
 """Regression: run.py measured the echo rows (req/s, server CPU, p99) with
 `perf record -g` attached to the server, for the CPU split. Sampling at
 999 Hz with call graphs costs each server in proportion to its CPU and
-changes how the OS schedules it against the load generator: one run had
-Asio's 2-worker p99 at half of magpie's, where unprofiled runs put it at
-0.89-0.97 of it. The measured load runs now come first with no profiler
-attached; the split gets one more load run of as many requests.
+changes how the OS schedules it against the load generator: it roughly
+doubled Asio's 2-worker p99 lead over magpie in one run
+(bench/RESULTS.md). The measured load runs now come first with no
+profiler attached; the split gets as many load runs again, and a failure
+there (perf not starting, a failed run) costs only the split.
 
 The test runs run.run_echo against a stand-in server and load generator
 (shell scripts) and records, in order, every load run and the profiler's
 start and stop."""
 
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -25,12 +27,14 @@ echo "port 1"
 exec sleep 60
 """
 
-# Prints what bench/echo_load prints; logs "load MESSAGES".
+# Prints what bench/echo_load prints; logs "load MESSAGES". Fails (exit 1)
+# while the file "fail" exists next to the log.
 LOAD = """#!/bin/sh
 for a in "$@"; do
   case "$a" in --messages=*) m="${a#--messages=}" ;; esac
 done
 echo "load $m" >> "%(log)s"
+[ -e "%(dir)s/fail" ] && exit 1
 echo "requests: 1000  errors: 0  elapsed: 0.010 s  requests/s: 100000"
 echo "rtt us: p50 9.0  p99 20.0  p99.9 30.0  max 40.0"
 """
@@ -39,10 +43,11 @@ echo "rtt us: p50 9.0  p99 20.0  p99.9 30.0  max 40.0"
 class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
         self.log = os.path.join(self.dir, "events")
         server = os.path.join(self.dir, "server")
         load = os.path.join(self.dir, "load")
-        for path, text in ((server, SERVER), (load, LOAD % {"log": self.log})):
+        for path, text in ((server, SERVER), (load, LOAD % {"log": self.log, "dir": self.dir})):
             with open(path, "w") as f:
                 f.write(text)
             os.chmod(path, 0o755)
@@ -51,9 +56,14 @@ class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
         run.peer_command = lambda peer: [server]
         run.echo_load_binary = lambda: load
 
+        self.perf_starts = True  # False: start_profile fails (None)
+        self.profiled_runs_fail = False
+
         def start_profile(pid, data, frequency=None):
             self.event("profile start")
-            return "perf"
+            if self.profiled_runs_fail:
+                open(os.path.join(self.dir, "fail"), "w").close()
+            return "perf" if self.perf_starts else None
 
         def finish_profile(perf, data):
             self.assertEqual(perf, "perf")
@@ -85,7 +95,8 @@ class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
         self.assertEqual(self.events(), [
             "load 5",  # warm-up
             "load 50", "load 50", "load 50",  # the three measured samples
-            "profile start", "load 150", "profile stop",  # the split's run
+            # the split's own runs, as many again
+            "profile start", "load 50", "load 50", "load 50", "profile stop",
         ])
         rps, cpu, p99, over_tcp = result
         self.assertEqual(rps, 100000.0)
@@ -96,6 +107,27 @@ class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
     def test_without_perf_nothing_is_profiled(self):
         result = run.run_echo("magpie", 1, 2, self.args(perf=False))
         self.assertEqual(self.events(), ["load 5", "load 50", "load 50"])
+        self.assertIsNone(result[3])
+
+    def test_a_failed_profiled_run_keeps_the_measured_rows(self):
+        self.profiled_runs_fail = True
+        result = run.run_echo("magpie", 2, 2, self.args(perf=True))
+        # perf is stopped after the first failed run; the rows stand.
+        self.assertEqual(self.events(), [
+            "load 5", "load 50", "load 50",
+            "profile start", "load 50", "profile stop",
+        ])
+        self.assertEqual(result[0], 100000.0)
+        self.assertEqual(result[2], 20.0)
+        self.assertIsNone(result[3])
+
+    def test_perf_that_does_not_start_costs_no_load_run(self):
+        self.perf_starts = False
+        result = run.run_echo("magpie", 2, 2, self.args(perf=True))
+        self.assertEqual(self.events(), [
+            "load 5", "load 50", "load 50", "profile start",
+        ])
+        self.assertEqual(result[0], 100000.0)
         self.assertIsNone(result[3])
 
 
