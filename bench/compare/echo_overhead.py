@@ -18,7 +18,9 @@ is the rest per TCP sample; two servers' CPU per request compare as
 (1 + overhead_a) / (1 + overhead_b). Prints per (binary, workers) the median
 overhead and category shares, and for every binary against the first the
 median of the per-round estimated CPU ratios with a 95% confidence interval
-(>= 6 rounds) and the /proc CPU-per-request ratio for comparison.
+(>= 6 rounds) and the /proc CPU-per-request ratio of the same profiled
+runs for comparison (profiled: for unperturbed req/s, CPU and p99 use
+run.py or echo_ab.py).
 
 Needs `perf` (Debian: linux-perf) and permission to profile the server
 (root, or kernel.perf_event_paranoid <= 1).
@@ -99,7 +101,8 @@ def main():
             echo_cli.print_paired(
                 f"  {name}/{ref}", "estimated CPU/request (perf split)",
                 [perf_split.cpu_ratio(a[0], b[0]) for a, b in pairs])
-            echo_cli.print_paired(f"  {name}/{ref}", "CPU/request from /proc",
+            echo_cli.print_paired(f"  {name}/{ref}",
+                                  "CPU/request from /proc (profiled)",
                                   [a[2] / b[2] for a, b in pairs])
     return 0 if all_ok else 1
 
