@@ -314,8 +314,11 @@ def start_profile(pid, data, frequency=PERF_FREQUENCY_HZ):
 
 def finish_profile(perf, data):
     """Stops start_profile()'s perf and returns the profile's samples split
-    by perf_split.split(), or None."""
+    by perf_split.split(), or None. Removes `data` either way, also when
+    perf never started (None)."""
     if perf is None:
+        if os.path.exists(data):
+            os.remove(data)
         return None
     perf.send_signal(signal.SIGINT)
     try:
@@ -375,9 +378,8 @@ def profiled_cpu_vs_tcp(server, load, samples, args):
     data = os.path.join(args.out, f".perf-{os.getpid()}.data")
     perf = start_profile(server.pid, data)
     if perf is None:
+        finish_profile(perf, data)  # removes what a dying perf wrote
         log("  perf record did not start; no CPU split for this server")
-        if os.path.exists(data):
-            os.remove(data)
         return None
     ok = False
     try:

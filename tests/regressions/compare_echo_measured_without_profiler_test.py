@@ -47,7 +47,8 @@ class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
         self.log = os.path.join(self.dir, "events")
         server = os.path.join(self.dir, "server")
         load = os.path.join(self.dir, "load")
-        for path, text in ((server, SERVER), (load, LOAD % {"log": self.log, "dir": self.dir})):
+        load_text = LOAD % {"log": self.log, "dir": self.dir}
+        for path, text in ((server, SERVER), (load, load_text)):
             with open(path, "w") as f:
                 f.write(text)
             os.chmod(path, 0o755)
@@ -66,6 +67,9 @@ class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
             return "perf" if self.perf_starts else None
 
         def finish_profile(perf, data):
+            if perf is None:  # perf never started: only its file goes
+                self.event("profile cleanup")
+                return None
             self.assertEqual(perf, "perf")
             self.event("profile stop")
             return {"samples": 1}
@@ -126,6 +130,7 @@ class EchoMeasuredWithoutProfilerTest(unittest.TestCase):
         result = run.run_echo("magpie", 2, 2, self.args(perf=True))
         self.assertEqual(self.events(), [
             "load 5", "load 50", "load 50", "profile start",
+            "profile cleanup",
         ])
         self.assertEqual(result[0], 100000.0)
         self.assertIsNone(result[3])
