@@ -92,6 +92,11 @@ int main(int argc, char** argv) {
   if (const char* rescue = std::getenv("MAGPIE_PEER_RESCUE")) {
     builder.rescue_stalled_workers(std::string_view(rescue) != "0");
   }
+  // Experiments only: MAGPIE_PEER_EVENT_INTERVAL=N polls the driver every N
+  // ticks of a busy worker (Builder::event_interval; default 61, Tokio's).
+  if (const char* ticks = std::getenv("MAGPIE_PEER_EVENT_INTERVAL")) {
+    builder.event_interval(static_cast<std::uint32_t>(std::atoi(ticks)));
+  }
   // The I/O driver: MAGPIE_IO_DRIVER=workers or =reactor (the Builder reads
   // it; default: the workers, IoDriver::kWorkers).
   magpie::Runtime rt = builder.build();
