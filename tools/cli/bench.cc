@@ -34,7 +34,7 @@ struct Options {
 
 constexpr std::string_view kUsage =
     "magpie bench [--workers=N] [--samples=N] [--scale=X] "
-    "[--workloads=a,b,...] [--list]\n"
+    "[--workloads=a,b,...] [--list]   (--flag=V or --flag V)\n"
     "  --workers    worker threads of the runtime (default 2)\n"
     "  --samples    samples per workload after one warm-up (default 5)\n"
     "  --scale      multiplies every workload's size (default 1)\n"
@@ -53,12 +53,23 @@ bool known(std::string_view name) {
 
 // Parses args into options; prints the problem and returns false on bad
 // usage.
+// A flag's value comes after '=' (--samples=3) or as the next argument
+// (--samples 3), as `magpie stress` and run.py take it.
 bool parse(std::span<char* const> args, Options& options) {
-  for (std::string_view arg : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
     const std::size_t eq = arg.find('=');
     const std::string_view flag = arg.substr(0, eq);
-    const std::string_view value =
+    std::string_view value =
         eq == std::string_view::npos ? "" : arg.substr(eq + 1);
+    const bool takes_value = flag == "--workers" || flag == "--samples" ||
+                             flag == "--scale" || flag == "--workloads";
+    std::string joined;  // "--flag value", for the error message
+    if (takes_value && eq == std::string_view::npos && i + 1 < args.size()) {
+      value = args[++i];
+      joined = std::string(arg) + " " + std::string(value);
+      arg = joined;
+    }
     bool ok = true;
     if (flag == "--workers") {
       ok = absl::SimpleAtoi(absl_view(value), &options.workers) &&
