@@ -48,6 +48,7 @@ import datetime
 import math
 import os
 import platform
+import select
 import shutil
 import signal
 import statistics
@@ -349,16 +350,26 @@ def start_echo_server(command, workers):
     reads the port it prints: (server Popen, port), port None if it did not
     print one within SERVER_START_TIMEOUT_S. The caller kills the server."""
     server = subprocess.Popen(command + ["echo", str(workers)],
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE)
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    port = None
-    while port is None and time.monotonic() < deadline:
-        line = server.stdout.readline()
-        if not line:
-            break
-        if line.startswith("port "):
-            port = int(line.split()[1])
-    return server, port
+    # Raw reads behind select(), never a blocking readline(): a server that
+    # prints nothing and keeps running must not hold the caller past the
+    # deadline (it used to, for ever).
+    fd = server.stdout.fileno()
+    pending = b""
+    while True:
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            words = line.split()
+            if len(words) == 2 and words[0] == b"port" and words[1].isdigit():
+                return server, int(words[1])
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return server, None
+        chunk = os.read(fd, 4096)
+        if not chunk:  # the server closed stdout (or exited) without one
+            return server, None
+        pending += chunk
 
 
 def echo_load_command(load_binary, port, messages, args):
@@ -579,6 +590,13 @@ def write_markdown(path, metrics, rows, peers, args, info, command):
         f"before, {info['load_after']} after.",
         "",
     ]
+    if args.scale != 1:
+        # --smoke and --scale shrink every workload: say so beside sizes
+        # that the descriptions below give at full scale.
+        lines[-1:-1] = [
+            f"**Scaled: every workload ran at {args.scale:g}x the size "
+            "its description below gives**; times this short measure "
+            "start-up more than the workload.", ""]
     for p in peers:
         lines.append(f"- {p}: {info[p]}")
     lines += [
@@ -702,7 +720,8 @@ def loadavg():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=" ".join(__doc__.split("\n\n")[0].split()))
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--quick", action="store_true",
                       help="1 rep x 3 samples, 200 echo messages/connection")
@@ -717,7 +736,9 @@ def main():
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--load-workers", type=int, default=2,
                         help="worker threads of the load generator")
-    parser.add_argument("--peers", default=",".join(PEERS))
+    parser.add_argument("--peers", default=",".join(PEERS),
+                        help="comma-separated, magpie among them; also: "
+                        + ", ".join(EXTRA_PEERS))
     parser.add_argument("--workloads",
                         default=",".join([w[0] for w in WORKLOADS] + ["echo"]))
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -729,17 +750,31 @@ def main():
 
     reps, samples, scale, messages = MODES[
         "quick" if args.quick else "smoke" if args.smoke else "full"]
-    args.reps = args.reps or reps
-    args.samples = args.samples or samples
-    args.scale = args.scale or scale
-    args.echo_messages = args.echo_messages or messages
+    # Only an absent flag takes the mode's default: an explicit 0 is checked
+    # below like any other value (it used to fall back to the default).
+    if args.reps is None:
+        args.reps = reps
+    if args.samples is None:
+        args.samples = samples
+    if args.scale is None:
+        args.scale = scale
+    if args.echo_messages is None:
+        args.echo_messages = messages
     peers = args.peers.split(",")
     workloads = args.workloads.split(",")
     known = [w[0] for w in WORKLOADS] + ["echo"]
-    bad = [p for p in peers if p not in PEERS + EXTRA_PEERS] + [
-        w for w in workloads if w not in known]
-    if bad or "magpie" not in peers or args.workers < 1:
-        parser.error(f"unknown peer/workload {bad}, or no magpie, or workers < 1")
+    bad_peers = [p for p in peers if p not in PEERS + EXTRA_PEERS]
+    if bad_peers:
+        parser.error(f"--peers: unknown {', '.join(bad_peers)} (known: "
+                     f"{', '.join(PEERS + EXTRA_PEERS)})")
+    if "magpie" not in peers:
+        parser.error("--peers: must include magpie (the ratios are against it)")
+    bad_workloads = [w for w in workloads if w not in known]
+    if bad_workloads:
+        parser.error(f"--workloads: unknown {', '.join(bad_workloads)} "
+                     f"(known: {', '.join(known)})")
+    if args.workers < 1:
+        parser.error("--workers: must be at least 1")
     for flag, value in (("--reps", args.reps), ("--samples", args.samples),
                         ("--echo-messages", args.echo_messages),
                         ("--connections", args.connections),
