@@ -594,9 +594,9 @@ def write_markdown(path, metrics, rows, peers, args, info, command):
         # --smoke and --scale shrink every workload: say so beside sizes
         # that the descriptions below give at full scale.
         lines[-1:-1] = [
-            f"**Scaled: every workload ran at {args.scale:g}x the size "
+            "", f"**Scaled: every workload ran at {args.scale:g}x the size "
             "its description below gives**; times this short measure "
-            "start-up more than the workload.", ""]
+            "start-up more than the workload."]
     for p in peers:
         lines.append(f"- {p}: {info[p]}")
     lines += [
