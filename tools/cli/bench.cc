@@ -52,35 +52,37 @@ bool known(std::string_view name) {
 }
 
 // Parses args into options; prints the problem and returns false on bad
-// usage.
-// A flag's value comes after '=' (--samples=3) or as the next argument
-// (--samples 3), as `magpie stress` and run.py take it.
+// usage. A flag's value comes after '=' (--samples=3) or as the next
+// argument (--samples 3), the same rule and shape as magpie stress's
+// parse_stress_flags (runtime/testing/stress.cc).
 bool parse(std::span<char* const> args, Options& options) {
   for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
+    const std::string_view arg = args[i];
     const std::size_t eq = arg.find('=');
     const std::string_view flag = arg.substr(0, eq);
-    std::string_view value =
-        eq == std::string_view::npos ? "" : arg.substr(eq + 1);
-    const bool takes_value = flag == "--workers" || flag == "--samples" ||
-                             flag == "--scale" || flag == "--workloads";
-    std::string joined;  // "--flag value", for the error message
-    if (takes_value && eq == std::string_view::npos && i + 1 < args.size()) {
+    const bool has_value = eq != std::string_view::npos;
+    std::string_view value = has_value ? arg.substr(eq + 1) : "";
+    auto next_value = [&]() -> bool {
+      if (has_value) return true;
+      if (i + 1 >= args.size()) return false;
       value = args[++i];
-      joined = std::string(arg) + " " + std::string(value);
-      arg = joined;
-    }
+      return true;
+    };
     bool ok = true;
     if (flag == "--workers") {
-      ok = absl::SimpleAtoi(absl_view(value), &options.workers) &&
+      ok = next_value() &&
+           absl::SimpleAtoi(absl_view(value), &options.workers) &&
            options.workers >= 1 && options.workers <= kMaxWorkers;
     } else if (flag == "--samples") {
-      ok = absl::SimpleAtoi(absl_view(value), &options.samples) &&
+      ok = next_value() &&
+           absl::SimpleAtoi(absl_view(value), &options.samples) &&
            options.samples >= 1 && options.samples <= kMaxSamples;
     } else if (flag == "--scale") {
-      ok = absl::SimpleAtod(absl_view(value), &options.scale) &&
+      ok = next_value() &&
+           absl::SimpleAtod(absl_view(value), &options.scale) &&
            options.scale > 0 && options.scale <= kMaxScale;
     } else if (flag == "--workloads") {
+      (void)next_value();  // None at the end: all workloads, as before.
       options.workloads =
           absl::StrSplit(absl_view(value), ',', absl::SkipEmpty());
       for (const std::string& w : options.workloads) {
@@ -98,11 +100,14 @@ bool parse(std::span<char* const> args, Options& options) {
       ok = false;
     }
     if (!ok) {
+      // The value too when it came as the next argument.
+      const std::string_view shown = has_value || value.empty() ? "" : value;
       std::fprintf(stderr,
-                   "magpie bench: bad flag '%.*s' (--workers 1..%d, "
+                   "magpie bench: bad flag '%.*s%s%.*s' (--workers 1..%d, "
                    "--samples 1..%d, --scale in (0, %g])\n%.*s",
-                   static_cast<int>(arg.size()), arg.data(), kMaxWorkers,
-                   kMaxSamples, kMaxScale,
+                   static_cast<int>(arg.size()), arg.data(),
+                   shown.empty() ? "" : " ", static_cast<int>(shown.size()),
+                   shown.data(), kMaxWorkers, kMaxSamples, kMaxScale,
                    static_cast<int>(kUsage.size()), kUsage.data());
       return false;
     }
