@@ -354,7 +354,7 @@ def start_echo_server(command, workers):
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     # Raw reads behind select(), never a blocking readline(): a server that
     # prints nothing and keeps running must not hold the caller past the
-    # deadline (it used to, for ever).
+    # deadline.
     fd = server.stdout.fileno()
     pending = b""
     while True:
@@ -751,7 +751,7 @@ def main():
     reps, samples, scale, messages = MODES[
         "quick" if args.quick else "smoke" if args.smoke else "full"]
     # Only an absent flag takes the mode's default: an explicit 0 is checked
-    # below like any other value (it used to fall back to the default).
+    # below like any other value.
     if args.reps is None:
         args.reps = reps
     if args.samples is None:
